@@ -1,0 +1,47 @@
+// npm run v03 (or v03-pkce): start every app of a version, each in its own process, with
+// coloured, prefixed logs. Ctrl-C stops them all.
+
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import concurrently from 'concurrently';
+import { findVersion, unknownVersionMessage, versionsDir } from './versions.ts';
+
+// The apps a version can have, in start order, with their log prefix and page colour.
+const apps = [
+  { folder: 'auth-server', name: 'auth-server', color: 'red' },
+  { folder: 'resource-server', name: 'resource-server', color: 'green' },
+  { folder: 'agent', name: 'agent', color: 'magenta' },
+  { folder: 'client', name: 'client', color: 'blue' },
+];
+
+const requested = process.argv[2];
+const version = requested ? findVersion(requested) : undefined;
+if (!version) {
+  console.error(unknownVersionMessage(requested ?? ''));
+  process.exit(1);
+}
+
+const root = path.join(versionsDir, version);
+const commands = apps
+  .filter((app) => existsSync(path.join(root, app.folder, 'main.ts')))
+  .map((app) => ({
+    name: app.name,
+    prefixColor: app.color,
+    // tsx runs TypeScript directly: no build step between editing a file and trying it.
+    command: `node --import tsx ${app.folder}/main.ts`,
+    cwd: root,
+  }));
+
+console.log(`OAuth Lab ${version}: open http://localhost:${process.env.CLIENT_PORT ?? 9000}`);
+
+const { result } = concurrently(commands, {
+  prefix: 'name',
+  padPrefix: true,
+  // If one app cannot start (a port in use), stop the others instead of half-running.
+  killOthersOn: ['failure'],
+});
+
+result.then(
+  () => process.exit(0),
+  () => process.exit(1),
+);
