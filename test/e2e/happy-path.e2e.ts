@@ -1,0 +1,72 @@
+// Each version's happy path in real Chromium: click Log in on the client, log in at the AS,
+// land back on the client. A screenshot of every page goes to test-results/screenshots/.
+
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningLab } from '../../shared/lab.ts';
+import { startVersion, versionsFrom } from '../helpers/versions.ts';
+import { launchChromium, screenshotter } from './browser.ts';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
+  let lab: RunningLab;
+  beforeAll(async () => {
+    lab = await startVersion(version);
+  });
+  afterAll(() => lab.close());
+
+  it('logs in through the AS and shows the outcome and the flow transcript', async () => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    const page = await context.newPage();
+    const shot = screenshotter(version);
+
+    await page.goto(lab.urls.client!);
+    await expect(page.title()).resolves.toContain('Client');
+    await shot(page, 'client-home');
+
+    await page.getByRole('link', { name: 'Log in' }).click();
+    await page.waitForURL(`${lab.urls.as}/login`);
+    await expect(page.title()).resolves.toContain('Authorization Server');
+    await shot(page, 'as-login');
+
+    await page.fill('input[name="username"]', 'user0');
+    await page.fill('input[name="password"]', 'wrong');
+    await page.click('button[type="submit"]');
+    await page.getByRole('alert').waitFor();
+    await shot(page, 'as-login-wrong-password');
+
+    await page.fill('input[name="password"]', 'password0');
+    await page.click('button[type="submit"]');
+    await page.waitForURL((url) => url.href.startsWith(`${lab.urls.client}/callback`));
+    await shot(page, 'client-callback');
+
+    const code = new URL(page.url()).searchParams.get('code');
+    expect(code).toBeTruthy();
+    const body = await page.textContent('body');
+    expect(body).toContain(code);
+    expect(body).toContain('Flow transcript');
+    expect(body).toContain('Authorization request');
+    expect(body).toContain('Authorization response');
+
+    await page.goto(`${lab.urls.as}/debug/state`);
+    expect(await page.textContent('body')).toContain(code);
+    await shot(page, 'as-debug-state');
+
+    await page.goto(`${lab.urls.client}/debug/state`);
+    await shot(page, 'client-debug-state');
+
+    await page.goto(`${lab.urls.as}/authorize?client_id=demo-client&redirect_uri=http://evil.example/`);
+    expect(page.url()).toContain(lab.urls.as);
+    expect(await page.textContent('body')).toContain('not registered');
+    await shot(page, 'as-refuses-unregistered-redirect');
+
+    await context.close();
+  });
+});

@@ -1,0 +1,69 @@
+// A minimal browser for behaviour tests: fetch, a cookie jar, and no automatic redirects, so
+// a test can look at every hop the way the flow transcript does.
+//
+// Cookies on localhost ignore the port, so one jar serves the client and the AS, just like a
+// real browser's. That is why each app needs its own cookie name.
+
+export interface Page {
+  url: string;
+  status: number;
+  headers: Headers;
+  location: string | undefined;
+  text: string;
+}
+
+export class Browser {
+  readonly cookies = new Map<string, string>();
+
+  async get(url: string): Promise<Page> {
+    return this.request(url, { method: 'GET' });
+  }
+
+  async post(url: string, form: Record<string, string>): Promise<Page> {
+    return this.request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+    });
+  }
+
+  /** Follow a redirect from `page`, resolving a relative Location against its URL. */
+  async follow(page: Page): Promise<Page> {
+    if (!page.location) throw new Error(`${page.url} answered ${page.status} without a Location`);
+    return this.get(new URL(page.location, page.url).href);
+  }
+
+  /** Follow redirects until a page that is not one, or until `stop(url)` says so. */
+  async followAll(page: Page, stop: (url: URL) => boolean = () => false): Promise<Page> {
+    let current = page;
+    for (let hops = 0; current.location && hops < 20; hops++) {
+      if (stop(new URL(current.location, current.url))) return current;
+      current = await this.follow(current);
+    }
+    return current;
+  }
+
+  private async request(url: string, init: RequestInit): Promise<Page> {
+    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const response = await fetch(url, {
+      ...init,
+      redirect: 'manual',
+      headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) },
+    });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return {
+      url,
+      status: response.status,
+      headers: response.headers,
+      location: response.headers.get('location') ?? undefined,
+      text: await response.text(),
+    };
+  }
+}

@@ -1,0 +1,97 @@
+// Drive the whole authorization code flow the way a person in a browser would, so each test
+// states only what differs from the happy path.
+
+import type { RunningLab } from '../../shared/lab.ts';
+import { Browser, type Page } from './browser.ts';
+
+export interface FlowOptions {
+  username?: string;
+  password?: string;
+}
+
+export interface FlowResult {
+  browser: Browser;
+  /** The AS's redirect back to the client, carrying the code (or an error). */
+  authorizationResponse: Page;
+  /** The client's /callback page. */
+  callback: Page;
+  /** Query parameters of the authorization response. */
+  params: URLSearchParams;
+}
+
+/** The query of a redirect's Location header. */
+export function locationParams(page: Page): URLSearchParams {
+  if (!page.location) throw new Error(`${page.url} answered ${page.status} without a Location`);
+  return new URL(page.location, page.url).searchParams;
+}
+
+/**
+ * Click "Log in" on the client and go through the AS (logging in when it asks) until it
+ * redirects back to the client's callback. Stops before the callback when `land` is false.
+ */
+export async function runFlow(
+  lab: RunningLab,
+  options: FlowOptions & { browser?: Browser; land?: boolean } = {},
+): Promise<FlowResult> {
+  const browser = options.browser ?? new Browser();
+  const clientUrl = lab.urls.client!;
+  let page = await browser.get(`${clientUrl}/login`);
+  for (let step = 0; step < 10; step++) {
+    if (page.location && new URL(page.location, page.url).href.startsWith(`${clientUrl}/callback`)) {
+      const authorizationResponse = page;
+      const params = locationParams(page);
+      if (options.land === false) {
+        return { browser, authorizationResponse, callback: page, params };
+      }
+      const callback = await browser.follow(page);
+      return { browser, authorizationResponse, callback, params };
+    }
+    if (page.location) {
+      page = await browser.follow(page);
+    } else if (page.status === 200 && new URL(page.url).pathname === '/login') {
+      page = await browser.post(page.url, {
+        username: options.username ?? 'user0',
+        password: options.password ?? 'password0',
+      });
+    } else {
+      throw new Error(`Flow stuck at ${page.url}: ${page.status}\n${page.text.slice(0, 500)}`);
+    }
+  }
+  throw new Error('Flow did not reach the client callback in 10 steps');
+}
+
+/** Log a browser in at the AS directly (no client involved). */
+export async function logInAtAs(lab: RunningLab, browser: Browser, username = 'user0') {
+  const page = await browser.post(`${lab.urls.as}/login`, {
+    username,
+    password: username.replace('user', 'password'),
+  });
+  if (page.status !== 303) throw new Error(`login failed: ${page.status}`);
+}
+
+/** A valid authorization request URL for demo-client, with `overrides` applied. */
+export function authorizeUrl(
+  lab: RunningLab,
+  overrides: Record<string, string | undefined> = {},
+): string {
+  const url = new URL('/authorize', lab.urls.as);
+  const params: Record<string, string | undefined> = {
+    response_type: 'code',
+    client_id: 'demo-client',
+    redirect_uri: `${lab.urls.client}/callback`,
+    ...overrides,
+  };
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined) url.searchParams.set(name, value);
+  }
+  return url.href;
+}
+
+/** GET /debug/state.json of an app, in the given browser's session. */
+export async function debugState(
+  baseUrl: string,
+  browser: Browser = new Browser(),
+): Promise<Record<string, any>> {
+  const page = await browser.get(`${baseUrl}/debug/state.json`);
+  return JSON.parse(page.text) as Record<string, any>;
+}

@@ -1,0 +1,58 @@
+// scripts/: versions are found by short or full name, and the run and diff scripts fail
+// clearly on a name that does not exist.
+
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { findVersion, listVersions, repoRoot } from '../scripts/versions.ts';
+
+const tsx = (script: string, ...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
+
+describe('version names', () => {
+  it('lists every version folder in order', () => {
+    const versions = listVersions();
+    expect(versions[0]).toBe('v01-login-and-code');
+    expect([...versions].sort()).toEqual(versions);
+  });
+
+  it('finds a version by short or full name', () => {
+    expect(findVersion('v01')).toBe('v01-login-and-code');
+    expect(findVersion('v1')).toBe('v01-login-and-code');
+    expect(findVersion('v01-login-and-code')).toBe('v01-login-and-code');
+    expect(findVersion('v99')).toBeUndefined();
+    expect(findVersion('../etc')).toBeUndefined();
+  });
+});
+
+describe('scripts', () => {
+  it('run: an unknown version exits non-zero and lists the versions', () => {
+    const result = tsx('scripts/run.ts', 'v99');
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('There is no version called "v99"');
+    expect(result.stderr).toContain('v01-login-and-code');
+  });
+
+  it('diff: plain text when piped; a version against itself is empty', () => {
+    const result = tsx('scripts/diff.ts', 'v01', 'v01');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('');
+  });
+
+  it('diff: shows what the next version changes, without colour codes', () => {
+    const versions = listVersions();
+    if (versions.length < 2) return;
+    const result = tsx('scripts/diff.ts', versions[0]!, versions[1]!);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('diff --git');
+    expect(result.stdout).not.toContain('\u001b[');
+  });
+
+  it('diff: an unknown version exits non-zero', () => {
+    const result = tsx('scripts/diff.ts', 'v01', 'v99');
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('There is no version called "v99"');
+  });
+});
