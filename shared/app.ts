@@ -14,11 +14,12 @@ const sharedDir = path.dirname(fileURLToPath(import.meta.url));
 
 export interface AppOptions {
   role: AppRole;
-  /** The version folder this app belongs to, shown in every page header. */
-  version: string;
   /** Browser-facing base URL of this app, e.g. http://localhost:9001. */
   baseUrl: string;
-  /** This app's own views folder; shared views (layout, error, debug) are found after it. */
+  /**
+   * This app's own views folder, versions/<version>/<app>/views; shared views (layout, error,
+   * debug) are found after it. The version shown in every page header is read from it.
+   */
   views: string;
   /** Log one line per request to stdout. */
   log?: boolean;
@@ -48,7 +49,7 @@ export function createApp(options: AppOptions): LabApp {
   app.set('views', [options.views, path.join(sharedDir, 'views')]);
   app.locals.role = role;
   app.locals.appName = appNames[role];
-  app.locals.version = options.version;
+  app.locals.version = path.basename(path.resolve(options.views, '..', '..'));
   app.locals.baseUrl = options.baseUrl;
 
   if (options.log) app.use(requestLog());

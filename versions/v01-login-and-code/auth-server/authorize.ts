@@ -42,14 +42,15 @@ export function authorizeRoutes({ clients, codes }: Deps): Router {
       if (err instanceof OAuthError) return showError(res, err, UNTRUSTED_REDIRECT);
       throw err;
     }
+    let scope: string | undefined;
     try {
       checkResponseType(query);
+      scope = oneParam(query, 'scope');
     } catch (err) {
       // lab: v01 shows every error on the AS; v02 sends these back to the trusted redirect_uri.
       if (err instanceof OAuthError) return showError(res, err, SHOWN_HERE_FOR_NOW);
       throw err;
     }
-    const scope = oneParam(query, 'scope');
 
     // Not logged in: remember this exact request in the AS session, log the user in, then
     // come back to it. The client never sees the password.

@@ -21,7 +21,6 @@ export interface AuthServerConfig {
 export function createAuthServer(config: AuthServerConfig) {
   const lab = createApp({
     role: 'as',
-    version: 'v01-login-and-code',
     baseUrl: config.baseUrl,
     views: path.join(path.dirname(fileURLToPath(import.meta.url)), 'views'),
     log: config.log,

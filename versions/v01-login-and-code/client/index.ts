@@ -17,7 +17,6 @@ export interface ClientConfig {
 export function createClient(config: ClientConfig) {
   const lab = createApp({
     role: 'client',
-    version: 'v01-login-and-code',
     baseUrl: config.baseUrl,
     views: path.join(path.dirname(fileURLToPath(import.meta.url)), 'views'),
     log: config.log,
