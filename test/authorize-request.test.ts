@@ -6,7 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
 import { Browser } from './helpers/browser.ts';
 import { authorizeUrl, logInAtAs } from './helpers/flow.ts';
-import { has, startVersion, versionsFrom } from './helpers/versions.ts';
+import { startVersion, versionsBefore, versionsFrom } from './helpers/versions.ts';
+
+function expectErrorPage(
+  page: { status: number; location: string | undefined; text: string },
+  error: string,
+) {
+  expect(page.status).toBe(400);
+  expect(page.location).toBeUndefined();
+  expect(page.text).toContain('<title>');
+  expect(page.text).toContain(error);
+}
 
 describe.each(versionsFrom('v01'))('%s: the authorization request', (version) => {
   let lab: RunningLab;
@@ -21,16 +31,6 @@ describe.each(versionsFrom('v01'))('%s: the authorization request', (version) =>
   /** Fetch /authorize as a logged-in user, so only the request itself can be at fault. */
   const authorize = (overrides: Record<string, string | undefined>) =>
     browser.get(authorizeUrl(lab, overrides));
-
-  const expectErrorPage = (
-    page: { status: number; location: string | undefined; text: string },
-    error: string,
-  ) => {
-    expect(page.status).toBe(400);
-    expect(page.location).toBeUndefined();
-    expect(page.text).toContain('<title>');
-    expect(page.text).toContain(error);
-  };
 
   it('redirects a valid request back to the registered redirect_uri with a code', async () => {
     const page = await authorize({});
@@ -83,15 +83,6 @@ describe.each(versionsFrom('v01'))('%s: the authorization request', (version) =>
     expectErrorPage(page, 'more than once');
   });
 
-  describe.runIf(!has(version, 'v02'))('shows response_type errors on the AS (v01)', () => {
-    it('missing response_type → 400 invalid_request', async () => {
-      expectErrorPage(await authorize({ response_type: undefined }), 'invalid_request');
-    });
-    it('response_type=token → 400 unsupported_response_type', async () => {
-      expectErrorPage(await authorize({ response_type: 'token' }), 'unsupported_response_type');
-    });
-  });
-
   it('escapes markup echoed from the request', async () => {
     const page = await authorize({ client_id: '<script>alert(1)</script>' });
     expect(page.status).toBe(400);
@@ -103,5 +94,29 @@ describe.each(versionsFrom('v01'))('%s: the authorization request', (version) =>
     const response = await request(lab.urls.as!).get('/login');
     expect(response.headers['x-frame-options']).toBe('DENY');
     expect(response.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  });
+});
+
+// v01 shows every error on the AS; from v02 on, errors after the redirect_uri is trusted are
+// redirected to the client (see state-csrf.test.ts).
+describe.each(versionsBefore('v02'))('%s: response_type errors stay on the AS', (version) => {
+  let lab: RunningLab;
+  let browser: Browser;
+  beforeAll(async () => {
+    lab = await startVersion(version);
+    browser = new Browser();
+    await logInAtAs(lab, browser);
+  });
+  afterAll(() => lab.close());
+
+  it('missing response_type → 400 invalid_request', async () => {
+    expectErrorPage(
+      await browser.get(authorizeUrl(lab, { response_type: undefined })),
+      'invalid_request',
+    );
+  });
+  it('response_type=token → 400 unsupported_response_type', async () => {
+    const page = await browser.get(authorizeUrl(lab, { response_type: 'token' }));
+    expectErrorPage(page, 'unsupported_response_type');
   });
 });

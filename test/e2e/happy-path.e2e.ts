@@ -62,7 +62,9 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
     await page.goto(`${lab.urls.client}/debug/state`);
     await shot(page, 'client-debug-state');
 
-    await page.goto(`${lab.urls.as}/authorize?client_id=demo-client&redirect_uri=http://evil.example/`);
+    await page.goto(
+      `${lab.urls.as}/authorize?client_id=demo-client&redirect_uri=http://evil.example/`,
+    );
     expect(page.url()).toContain(lab.urls.as);
     expect(await page.textContent('body')).toContain('not registered');
     await shot(page, 'as-refuses-unregistered-redirect');

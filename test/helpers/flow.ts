@@ -37,7 +37,10 @@ export async function runFlow(
   const clientUrl = lab.urls.client!;
   let page = await browser.get(`${clientUrl}/login`);
   for (let step = 0; step < 10; step++) {
-    if (page.location && new URL(page.location, page.url).href.startsWith(`${clientUrl}/callback`)) {
+    if (
+      page.location &&
+      new URL(page.location, page.url).href.startsWith(`${clientUrl}/callback`)
+    ) {
       const authorizationResponse = page;
       const params = locationParams(page);
       if (options.land === false) {

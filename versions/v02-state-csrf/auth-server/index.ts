@@ -1,0 +1,62 @@
+// The authorization server (AS): knows users and clients, logs users in, issues codes.
+
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createApp } from '../../../shared/app.ts';
+import { Store } from '../../../shared/store.ts';
+import { authorizeRoutes, CODE_TTL_MS, type CodeGrant } from './authorize.ts';
+import { createClients } from './clients.ts';
+import { loginRoutes } from './login.ts';
+import { createUsers } from './users.ts';
+
+export interface AuthServerConfig {
+  /** This server's own URL, e.g. http://localhost:9001. */
+  baseUrl: string;
+  /** The client's URL; its redirect URI is registered under it. */
+  clientUrl: string;
+  log?: boolean;
+  now?: () => number;
+}
+
+export function createAuthServer(config: AuthServerConfig) {
+  const lab = createApp({
+    role: 'as',
+    baseUrl: config.baseUrl,
+    views: path.join(path.dirname(fileURLToPath(import.meta.url)), 'views'),
+    log: config.log,
+    now: config.now,
+  });
+  const { app } = lab;
+
+  const clients = createClients(config.clientUrl);
+  const users = createUsers();
+  const codes = new Store<CodeGrant>({ ttlMs: CODE_TTL_MS, sweepMs: 10_000, now: config.now });
+
+  app.get('/', (req, res) => {
+    res.render('home', {
+      user: req.session.user,
+      clients: [...clients.values()],
+      clientUrl: config.clientUrl,
+    });
+  });
+  app.use(authorizeRoutes({ clients, codes }));
+  app.use(loginRoutes({ clients, users }));
+
+  lab.debug(() => ({
+    clients: Object.fromEntries(clients),
+    users: Object.fromEntries(users),
+    codes: Object.fromEntries(
+      codes
+        .entries()
+        .map(([code, grant]) => [code, { ...grant, expiresInMs: codes.expiresIn(code) }]),
+    ),
+  }));
+
+  return {
+    app: lab.finish(),
+    close() {
+      codes.close();
+      lab.close();
+    },
+  };
+}
