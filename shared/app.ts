@@ -128,7 +128,10 @@ function errorHandler(role: AppRole) {
         ? `The request could not be read: ${(err as Error).message}`
         : 'Something went wrong inside the lab. The details are in the terminal running it.';
     const error = status < 500 ? 'invalid_request' : 'server_error';
-    if (req.accepts(['html', 'json']) === 'json') {
+    // Browsers ask for text/html by name and get a page; back-channel callers (fetch, curl,
+    // another server) get RFC 6749 §5.2-shaped JSON.
+    if (!req.get('accept')?.includes('text/html')) {
+      res.set('Cache-Control', 'no-store');
       res.status(status).json({ error, error_description: description });
       return;
     }

@@ -1,7 +1,7 @@
 // The users (resource owners) the AS knows. Passwords in clear text because this is a lab:
 // the debug page shows them so you can log in. A real AS stores slow salted hashes.
 
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { safeEqual } from './safe-equal.ts';
 
 export interface User {
   username: string;
@@ -24,11 +24,7 @@ export function checkPassword(
   password: string,
 ): User | undefined {
   const user = users.get(username);
-  // Hash both sides so the comparison takes the same time whatever the lengths, and compare
-  // even for unknown users so timing does not reveal which usernames exist.
-  const given = createHash('sha256').update(password).digest();
-  const expected = createHash('sha256')
-    .update(user?.password ?? '')
-    .digest();
-  return timingSafeEqual(given, expected) && user ? user : undefined;
+  // Compare even for unknown users, so timing does not reveal which usernames exist.
+  const matches = safeEqual(password, user?.password ?? '');
+  return matches && user ? user : undefined;
 }
