@@ -83,6 +83,17 @@ export class Store<V> {
     return live;
   }
 
+  /** Live entries with the time each has left, as a plain object for the debug pages. */
+  dump(): Record<string, unknown> {
+    return Object.fromEntries(
+      this.entries().map(([key, value]) => {
+        const expiresInMs = this.expiresIn(key) ?? 0;
+        const shown = Number.isFinite(expiresInMs) ? { expiresInMs } : {};
+        return [key, typeof value === 'object' ? { ...value, ...shown } : { value, ...shown }];
+      }),
+    );
+  }
+
   get size(): number {
     return this.entries().length;
   }

@@ -1,6 +1,7 @@
 // Drive the whole authorization code flow the way a person in a browser would, so each test
 // states only what differs from the happy path.
 
+import { createHash, randomBytes } from 'node:crypto';
 import type { RunningLab } from '../../shared/lab.ts';
 import { Browser, type Page } from './browser.ts';
 
@@ -72,7 +73,21 @@ export async function logInAtAs(lab: RunningLab, browser: Browser, username = 'u
   if (page.status !== 303) throw new Error(`login failed: ${page.status}`);
 }
 
-/** A valid authorization request URL for demo-client, with `overrides` applied. */
+/** A PKCE verifier and its S256 challenge (RFC 7636 §4.1, §4.2). */
+export function pkcePair() {
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  return { verifier, challenge };
+}
+
+/** The verifier behind TEST_CHALLENGE, which authorizeUrl sends unless told otherwise. */
+export const TEST_VERIFIER = 'test-verifier-0123456789-0123456789-0123456789';
+export const TEST_CHALLENGE = createHash('sha256').update(TEST_VERIFIER).digest('base64url');
+
+/**
+ * A valid authorization request URL for demo-client, with `overrides` applied (undefined
+ * removes a parameter). It carries a PKCE challenge, which versions before v03 ignore.
+ */
 export function authorizeUrl(
   lab: RunningLab,
   overrides: Record<string, string | undefined> = {},
@@ -82,6 +97,8 @@ export function authorizeUrl(
     response_type: 'code',
     client_id: 'demo-client',
     redirect_uri: `${lab.urls.client}/callback`,
+    code_challenge: TEST_CHALLENGE,
+    code_challenge_method: 'S256',
     ...overrides,
   };
   for (const [name, value] of Object.entries(params)) {

@@ -45,11 +45,7 @@ export function createAuthServer(config: AuthServerConfig) {
   lab.debug(() => ({
     clients: Object.fromEntries(clients),
     users: Object.fromEntries(users),
-    codes: Object.fromEntries(
-      codes
-        .entries()
-        .map(([code, grant]) => [code, { ...grant, expiresInMs: codes.expiresIn(code) }]),
-    ),
+    codes: codes.dump(),
   }));
 
   return {
