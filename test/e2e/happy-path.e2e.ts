@@ -4,7 +4,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../../shared/lab.ts';
-import { startVersion, versionsFrom } from '../helpers/versions.ts';
+import { has, startVersion, versionsFrom } from '../helpers/versions.ts';
 import { launchChromium, screenshotter } from './browser.ts';
 
 let browser: Browser;
@@ -54,9 +54,20 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
     expect(body).toContain('Flow transcript');
     expect(body).toContain('Authorization request');
     expect(body).toContain('Authorization response');
+    if (has(version, 'v03')) {
+      expect(body).toContain('Logged in: the client holds an access token');
+      expect(body).toContain('Token response');
+    }
+
+    if (has(version, 'v02')) {
+      // The same callback again: its state was used up, so the client refuses it.
+      await page.reload();
+      expect(await page.textContent('body')).toContain('Callback refused');
+      await shot(page, 'client-refuses-replayed-callback');
+    }
 
     await page.goto(`${lab.urls.as}/debug/state`);
-    expect(await page.textContent('body')).toContain(code);
+    expect(await page.textContent('body')).toContain(code!);
     await shot(page, 'as-debug-state');
 
     await page.goto(`${lab.urls.client}/debug/state`);

@@ -17,6 +17,11 @@ export function versionsBefore(first: string): string[] {
   return listVersions().filter((version) => numberOf(version) < numberOf(first));
 }
 
+/** Versions from `first` up to, not including, `before`: e.g. the last one an attack works on. */
+export function versionsBetween(first: string, before: string): string[] {
+  return versionsFrom(first).filter((version) => numberOf(version) < numberOf(before));
+}
+
 /** True when `version` has the feature that arrives in `first`. */
 export function has(version: string, first: string): boolean {
   return numberOf(version) >= numberOf(first);

@@ -37,7 +37,10 @@ export async function requestTokens(
     path: 'Client → Authorization Server',
     title: 'Token request: the client redeems the code, proving who it is',
     line: `POST ${credentials.tokenEndpoint}`,
-    params: { Authorization: authorization, ...form },
+    params: {
+      Authorization: `${authorization}   (base64 of "${credentials.clientId}:${credentials.clientSecret}")`,
+      ...form,
+    },
   });
 
   let response: Response;
