@@ -88,8 +88,9 @@ export class Store<V> {
     return Object.fromEntries(
       this.entries().map(([key, value]) => {
         const expiresInMs = this.expiresIn(key) ?? 0;
-        const shown = Number.isFinite(expiresInMs) ? { expiresInMs } : {};
-        return [key, typeof value === 'object' ? { ...value, ...shown } : { value, ...shown }];
+        if (!Number.isFinite(expiresInMs)) return [key, value];
+        const isRecord = typeof value === 'object' && value !== null && !Array.isArray(value);
+        return [key, isRecord ? { ...value, expiresInMs } : { value, expiresInMs }];
       }),
     );
   }

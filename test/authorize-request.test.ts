@@ -5,7 +5,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
 import { Browser } from './helpers/browser.ts';
-import { authorizeUrl, logInAtAs } from './helpers/flow.ts';
+import { authorizeUrl, logInAtAs, throughConsent } from './helpers/flow.ts';
 import { startVersion, versionsBefore, versionsFrom } from './helpers/versions.ts';
 
 function expectErrorPage(
@@ -33,7 +33,7 @@ describe.each(versionsFrom('v01'))('%s: the authorization request', (version) =>
     browser.get(authorizeUrl(lab, overrides));
 
   it('redirects a valid request back to the registered redirect_uri with a code', async () => {
-    const page = await authorize({});
+    const page = await throughConsent(browser, await authorize({}));
     expect(page.status).toBe(302);
     const location = new URL(page.location!);
     expect(`${location.origin}${location.pathname}`).toBe(`${lab.urls.client}/callback`);

@@ -4,7 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
 import { Browser } from './helpers/browser.ts';
-import { authorizeUrl, debugState, runFlow } from './helpers/flow.ts';
+import {
+  authorizeUrl,
+  debugState,
+  logInAtAs,
+  runFlow,
+  submitLogin,
+  throughConsent,
+} from './helpers/flow.ts';
 import { startVersion, versionsFrom } from './helpers/versions.ts';
 
 describe.each(versionsFrom('v01'))('%s: the login detour', (version) => {
@@ -35,14 +42,11 @@ describe.each(versionsFrom('v01'))('%s: the login detour', (version) => {
     const browser = new Browser();
     const url = authorizeUrl(lab);
     await browser.get(url);
-    const login = await browser.post(`${lab.urls.as}/login`, {
-      username: 'user1',
-      password: 'password1',
-    });
+    const login = await submitLogin(lab, browser, { username: 'user1', password: 'password1' });
     expect(login.status).toBe(303);
     expect(new URL(login.location!, lab.urls.as).href).toBe(url);
 
-    const resumed = await browser.follow(login);
+    const resumed = await throughConsent(browser, await browser.follow(login));
     expect(resumed.status).toBe(302);
     expect(resumed.location).toContain(`${lab.urls.client}/callback?code=`);
   });
@@ -52,7 +56,7 @@ describe.each(versionsFrom('v01'))('%s: the login detour', (version) => {
     await browser.get(authorizeUrl(lab));
     const before = browser.cookies.get('as.sid');
     expect(before).toBeDefined();
-    await browser.post(`${lab.urls.as}/login`, { username: 'user0', password: 'password0' });
+    expect((await logInAtAs(lab, browser, 'user0')).status).toBe(303);
     expect(browser.cookies.get('as.sid')).not.toBe(before);
   });
 
@@ -61,10 +65,7 @@ describe.each(versionsFrom('v01'))('%s: the login detour', (version) => {
     await browser.get(authorizeUrl(lab));
     const codesBefore = Object.keys((await debugState(lab.urls.as!)).codes).length;
 
-    const page = await browser.post(`${lab.urls.as}/login`, {
-      username: 'user0',
-      password: 'wrong',
-    });
+    const page = await submitLogin(lab, browser, { username: 'user0', password: 'wrong' });
     expect(page.status).toBe(401);
     expect(page.location).toBeUndefined();
     expect(page.text).toContain('Wrong username or password');
@@ -85,14 +86,15 @@ describe.each(versionsFrom('v01'))('%s: the login detour', (version) => {
     ['another user’s password', { username: 'user0', password: 'password1' }],
   ])('refuses an %s', async (_name, form) => {
     const browser = new Browser();
-    const page = await browser.post(`${lab.urls.as}/login`, form);
+    const page = await submitLogin(lab, browser, form);
     expect(page.status).toBe(401);
-    expect(browser.cookies.has('as.sid')).toBe(false); // nothing stored for a failed login
+    // Nothing stored for a failed login: no user in the session (if there is one at all).
+    expect((await debugState(lab.urls.as!, browser)).yourSession.user).toBeUndefined();
   });
 
   it('escapes a username echoed back into the form', async () => {
     const browser = new Browser();
-    const page = await browser.post(`${lab.urls.as}/login`, {
+    const page = await submitLogin(lab, browser, {
       username: '"><script>alert(1)</script>',
       password: 'x',
     });

@@ -81,7 +81,7 @@ describe.each(versionsFrom('v03'))('%s: PKCE', (version) => {
       const session = (await debugState(lab.urls.client!, client)).yourSession;
       expect(session.pkceVerifier).toBeUndefined();
       expect(session.tokens.token_type).toBe('Bearer');
-      const back = session.transcript.filter((hop: { channel: string }) => hop.channel === 'back');
+      const back = session.transcript.filter((hop: { title: string }) => /^Token/.test(hop.title));
       expect(back).toHaveLength(2);
       expect(back[0].params.code_verifier).toMatch(/^[A-Za-z0-9._~-]{43,128}$/);
       expect(back[1].line).toMatch(/^200/);

@@ -27,6 +27,15 @@ export class Browser {
     });
   }
 
+  /** POST an already-encoded form body (for repeated fields such as scope=a&scope=b). */
+  async postRaw(url: string, body: string): Promise<Page> {
+    return this.request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+  }
+
   /** Follow a redirect from `page`, resolving a relative Location against its URL. */
   async follow(page: Page): Promise<Page> {
     if (!page.location) throw new Error(`${page.url} answered ${page.status} without a Location`);

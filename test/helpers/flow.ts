@@ -8,6 +8,39 @@ import { Browser, type Page } from './browser.ts';
 export interface FlowOptions {
   username?: string;
   password?: string;
+  /** What to answer on the consent page (v04+): approve (default) or deny. */
+  decision?: 'approve' | 'deny';
+  /** The scopes to leave ticked on the consent page; default: all that were asked for. */
+  grant?: string[];
+}
+
+/** The hidden CSRF token of a form page (v04+), or '' for versions without one. */
+export function csrfOf(page: Page): string {
+  return /name="_csrf" value="([^"]*)"/.exec(page.text)?.[1] ?? '';
+}
+
+/** The scopes a consent page asks for. */
+function scopesOf(page: Page): string[] {
+  return [...page.text.matchAll(/name="scope" value="([^"]*)"/g)].map((match) => match[1]!);
+}
+
+/** Answer the consent page the AS redirected to (v04+). */
+export async function answerConsent(browser: Browser, page: Page, options: FlowOptions = {}) {
+  const form = await browser.follow(page);
+  if (form.status !== 200)
+    throw new Error(`no consent page: ${form.status} ${form.text.slice(0, 300)}`);
+  const body = new URLSearchParams({
+    _csrf: csrfOf(form),
+    decision: options.decision ?? 'approve',
+  });
+  for (const scope of options.grant ?? scopesOf(form)) body.append('scope', scope);
+  return browser.postRaw(new URL('/consent', form.url).href, body.toString());
+}
+
+/** Follow an /authorize answer through a consent page, if any, to the redirect to the client. */
+export async function throughConsent(browser: Browser, page: Page, options: FlowOptions = {}) {
+  if (page.location === '/consent') return answerConsent(browser, page, options);
+  return page;
 }
 
 export interface FlowResult {
@@ -50,12 +83,15 @@ export async function runFlow(
       const callback = await browser.follow(page);
       return { browser, authorizationResponse, callback, params };
     }
-    if (page.location) {
+    if (page.location === '/consent') {
+      page = await answerConsent(browser, page, options);
+    } else if (page.location) {
       page = await browser.follow(page);
     } else if (page.status === 200 && new URL(page.url).pathname === '/login') {
       page = await browser.post(page.url, {
         username: options.username ?? 'user0',
         password: options.password ?? 'password0',
+        _csrf: csrfOf(page),
       });
     } else {
       throw new Error(`Flow stuck at ${page.url}: ${page.status}\n${page.text.slice(0, 500)}`);
@@ -64,13 +100,20 @@ export async function runFlow(
   throw new Error('Flow did not reach the client callback in 10 steps');
 }
 
+/** Submit the AS login form the way a browser does: fetch the form, then post it. */
+export async function submitLogin(lab: RunningLab, browser: Browser, form: Record<string, string>) {
+  const page = await browser.get(`${lab.urls.as}/login`);
+  return browser.post(`${lab.urls.as}/login`, { _csrf: csrfOf(page), ...form });
+}
+
 /** Log a browser in at the AS directly (no client involved). */
 export async function logInAtAs(lab: RunningLab, browser: Browser, username = 'user0') {
-  const page = await browser.post(`${lab.urls.as}/login`, {
+  const page = await submitLogin(lab, browser, {
     username,
     password: username.replace('user', 'password'),
   });
   if (page.status !== 303) throw new Error(`login failed: ${page.status}`);
+  return page;
 }
 
 /** A PKCE verifier and its S256 challenge (RFC 7636 §4.1, §4.2). */

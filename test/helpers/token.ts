@@ -3,7 +3,7 @@
 import request from 'supertest';
 import type { RunningLab } from '../../shared/lab.ts';
 import { Browser } from './browser.ts';
-import { authorizeUrl, locationParams, logInAtAs, TEST_VERIFIER } from './flow.ts';
+import { authorizeUrl, locationParams, logInAtAs, TEST_VERIFIER, throughConsent } from './flow.ts';
 
 export const DEMO = { id: 'demo-client', secret: 'demo-secret' };
 export const OTHER = { id: 'other-client', secret: 'other:secret%' };
@@ -15,7 +15,7 @@ export async function freshCode(
 ): Promise<string> {
   const browser = new Browser();
   await logInAtAs(lab, browser);
-  const page = await browser.get(authorizeUrl(lab, overrides));
+  const page = await throughConsent(browser, await browser.get(authorizeUrl(lab, overrides)));
   const code = locationParams(page).get('code');
   if (!code) throw new Error(`no code: ${page.location}`);
   return code;

@@ -1,0 +1,78 @@
+// The back channel: the client trades its code for tokens, server to server
+// (RFC 6749 §4.1.3), authenticating itself with client_secret_basic (RFC 6749 §2.3.1).
+
+import type { Request } from 'express';
+import { recordHop } from '../../../shared/transcript.ts';
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: string;
+  expires_in?: number;
+  scope?: string;
+}
+
+export type TokenResult =
+  | { ok: true; tokens: TokenResponse }
+  | { ok: false; error: string; description: string | undefined };
+
+interface Credentials {
+  tokenEndpoint: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+/** POST to the token endpoint, recording the request and the response in the transcript. */
+export async function requestTokens(
+  req: Request,
+  credentials: Credentials,
+  form: Record<string, string>,
+): Promise<TokenResult> {
+  // RFC 6749 §2.3.1: each part form-encoded before joining with ":", then base64.
+  const basic = Buffer.from(
+    `${encodeURIComponent(credentials.clientId)}:${encodeURIComponent(credentials.clientSecret)}`,
+  ).toString('base64');
+  const authorization = `Basic ${basic}`;
+  recordHop(req, {
+    channel: 'back',
+    path: 'Client → Authorization Server',
+    title: 'Token request: the client redeems the code, proving who it is',
+    line: `POST ${credentials.tokenEndpoint}`,
+    params: {
+      Authorization: `${authorization}   (base64 of "${credentials.clientId}:${credentials.clientSecret}")`,
+      ...form,
+    },
+  });
+
+  let response: Response;
+  try {
+    response = await fetch(credentials.tokenEndpoint, {
+      method: 'POST',
+      headers: {
+        authorization,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
+      body: new URLSearchParams(form),
+      signal: AbortSignal.timeout(5_000),
+    });
+  } catch (err) {
+    const description = `Could not reach ${credentials.tokenEndpoint}: ${(err as Error).message}`;
+    return { ok: false, error: 'network_error', description };
+  }
+  const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  recordHop(req, {
+    channel: 'back',
+    path: 'Authorization Server → Client',
+    title: response.ok ? 'Token response: the access token' : 'Token error response',
+    line: `${response.status} ${response.statusText}`,
+    params: body,
+  });
+
+  if (!response.ok || typeof body.access_token !== 'string') {
+    const error = typeof body.error === 'string' ? body.error : `http_${response.status}`;
+    const description =
+      typeof body.error_description === 'string' ? body.error_description : undefined;
+    return { ok: false, error, description };
+  }
+  return { ok: true, tokens: body as unknown as TokenResponse };
+}
