@@ -95,6 +95,21 @@ describe.each(versionsFrom('v02'))('%s: state', (version) => {
       expect(page.text).toContain('no state parameter');
     });
 
+    it.each([
+      ['empty', () => ''],
+      ['a prefix of the real one', (real: string) => real.slice(0, 10)],
+      ['the real one plus more', (real: string) => `${real}x`],
+    ])('refuses a state that is %s', async (_name, vary) => {
+      const victim = new Browser();
+      const start = await victim.get(`${lab.urls.client}/login`);
+      const real = locationParams(start).get('state')!;
+      const page = await victim.get(
+        `${lab.urls.client}/callback?code=attackers-code&state=${encodeURIComponent(vary(real))}`,
+      );
+      expect(page.status).toBe(400);
+      expect(page.text).toContain('Callback refused');
+    });
+
     it('uses a state once: replaying the same callback is refused', async () => {
       const { browser, authorizationResponse, callback } = await runFlow(lab);
       expect(callback.status).toBe(200);
@@ -142,10 +157,13 @@ describe.each(versionsFrom('v02'))('%s: state', (version) => {
       expect(params.has('code')).toBe(false);
     });
 
-    it('redirects a missing response_type as invalid_request, even before login', async () => {
-      const page = await new Browser().get(
-        authorizeUrl(lab, { response_type: undefined, state: 'S' }),
-      );
+    it('redirects an error only after the user has logged in (RFC 9700 §4.11.2)', async () => {
+      const anonymous = new Browser();
+      const url = authorizeUrl(lab, { response_type: undefined, state: 'S' });
+      const first = await anonymous.get(url);
+      expect(first.location).toBe('/login');
+      await logInAtAs(lab, anonymous);
+      const page = await anonymous.get(url);
       expect(page.status).toBe(302);
       expect(locationParams(page).get('error')).toBe('invalid_request');
       expect(locationParams(page).get('state')).toBe('S');

@@ -44,6 +44,12 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
 
     await page.fill('input[name="password"]', 'password0');
     await page.click('button[type="submit"]');
+    if (has(version, 'v04')) {
+      await page.waitForURL(`${lab.urls.as}/consent`);
+      expect(await page.textContent('body')).toContain('Read your notes');
+      await shot(page, 'as-consent');
+      await page.getByRole('button', { name: 'Allow' }).click();
+    }
     await page.waitForURL((url) => url.href.startsWith(`${lab.urls.client}/callback`));
     await shot(page, 'client-callback');
 
@@ -66,6 +72,17 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
       await shot(page, 'client-refuses-replayed-callback');
     }
 
+    if (has(version, 'v04')) {
+      expect(body).toContain('Hello, Ada Lovelace');
+      await page.goto(lab.urls.client!);
+      expect(await page.textContent('body')).toContain('analytical engine');
+      await page.fill('input[name="text"]', 'Written in Chromium');
+      await page.getByRole('button', { name: 'Add note' }).click();
+      await page.getByRole('status').waitFor();
+      expect(await page.textContent('body')).toContain('Written in Chromium');
+      await shot(page, 'client-notes');
+    }
+
     await page.goto(`${lab.urls.as}/debug/state`);
     expect(await page.textContent('body')).toContain(code!);
     await shot(page, 'as-debug-state');
@@ -79,6 +96,16 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
     expect(page.url()).toContain(lab.urls.as);
     expect(await page.textContent('body')).toContain('not registered');
     await shot(page, 'as-refuses-unregistered-redirect');
+
+    if (has(version, 'v04')) {
+      await page.goto(lab.urls.client!);
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.waitForURL((url) => url.href.startsWith(`${lab.urls.as}/logout`));
+      await shot(page, 'as-logout-offer');
+      await page.getByRole('button', { name: 'Log out of the authorization server' }).click();
+      await page.getByText('Your session at the authorization server is over').waitFor();
+      await shot(page, 'as-logged-out');
+    }
 
     await context.close();
   });

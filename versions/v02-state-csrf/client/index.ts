@@ -81,11 +81,11 @@ export function createClient(config: ClientConfig) {
     const expected = req.session.oauthState;
     delete req.session.oauthState;
     const stateProblem = !expected
-      ? 'This browser has no login in progress, so this callback was not started here.'
+      ? { code: 'no_login_in_progress', text: 'This browser has no login in progress here.' }
       : one('state') === undefined
-        ? 'The callback has no state parameter.'
+        ? { code: 'missing_state', text: 'The callback has no state parameter.' }
         : one('state') !== expected
-          ? 'The state in the callback is not the one this browser sent.'
+          ? { code: 'state_mismatch', text: 'The state is not the one this browser sent.' }
           : undefined;
     if (stateProblem) {
       res.status(400).render('callback', {

@@ -47,6 +47,15 @@ export function authorizeRoutes({ clients, codes }: Deps): Router {
       if (err instanceof OAuthError) return showError(res, err, UNTRUSTED_REDIRECT);
       throw err;
     }
+    // Not logged in: remember this exact request in the AS session, log the user in, then
+    // come back to it. The client never sees the password. Log in comes before any other
+    // check, so nobody is bounced to a client without a login (RFC 9700 §4.11.2).
+    if (!req.session.user) {
+      req.session.pendingAuthorize = req.originalUrl;
+      return res.redirect('/login');
+    }
+    delete req.session.pendingAuthorize;
+
     // The client's state comes back unchanged, on success and on error (RFC 6749 §4.1.2).
     let scope: string | undefined, state: string | undefined, codeChallenge: string;
     try {
@@ -59,14 +68,6 @@ export function authorizeRoutes({ clients, codes }: Deps): Router {
       if (err instanceof OAuthError) return redirectError(res, redirectUri, err, state);
       throw err;
     }
-
-    // Not logged in: remember this exact request in the AS session, log the user in, then
-    // come back to it. The client never sees the password.
-    if (!req.session.user) {
-      req.session.pendingAuthorize = req.originalUrl;
-      return res.redirect('/login');
-    }
-    delete req.session.pendingAuthorize;
 
     // The code is a one-time claim check, not the key: a random handle to this grant.
     // RFC 6749 §10.10: unguessable, so 256 bits from a CSPRNG.

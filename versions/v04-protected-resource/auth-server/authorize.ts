@@ -62,6 +62,15 @@ export function authorizeRoutes({ clients, codes, consents }: Deps): Router {
       if (err instanceof OAuthError) return showError(res, err, UNTRUSTED_REDIRECT);
       throw err;
     }
+    // Not logged in: remember this exact request in the AS session, log the user in, then
+    // come back to it. The client never sees the password. Log in comes before any other
+    // check, so nobody is bounced to a client without a login (RFC 9700 §4.11.2).
+    if (!req.session.user) {
+      req.session.pendingAuthorize = req.originalUrl;
+      return res.redirect('/login');
+    }
+    delete req.session.pendingAuthorize;
+
     // The client's state comes back unchanged, on success and on error (RFC 6749 §4.1.2).
     let scopes: string[], state: string | undefined, codeChallenge: string;
     try {
@@ -74,14 +83,6 @@ export function authorizeRoutes({ clients, codes, consents }: Deps): Router {
       if (err instanceof OAuthError) return redirectError(res, redirectUri, err, state);
       throw err;
     }
-
-    // Not logged in: remember this exact request in the AS session, log the user in, then
-    // come back to it. The client never sees the password.
-    if (!req.session.user) {
-      req.session.pendingAuthorize = req.originalUrl;
-      return res.redirect('/login');
-    }
-    delete req.session.pendingAuthorize;
 
     // The user decides what this client may do. Asked once per client: a later request for
     // scopes already granted goes straight through.
