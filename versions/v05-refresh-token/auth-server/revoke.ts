@@ -1,0 +1,64 @@
+// POST /revoke: a client tells the AS it no longer needs a token (RFC 7009).
+
+import { Router } from 'express';
+import type { Store } from '../../../shared/store.ts';
+import { authenticateClient } from './client-auth.ts';
+import type { Client } from './clients.ts';
+import { OAuthError, oneParam } from './errors.ts';
+import { revokeFamily, sendError, type AccessToken, type RefreshToken } from './token.ts';
+
+interface Deps {
+  clients: Map<string, Client>;
+  accessTokens: Store<AccessToken>;
+  refreshTokens: Store<RefreshToken>;
+}
+
+const HINTS = ['access_token', 'refresh_token'];
+
+export function revokeRoutes(deps: Deps): Router {
+  const router = Router();
+
+  router.post('/revoke', (req, res) => {
+    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+    try {
+      if (!req.is('application/x-www-form-urlencoded')) {
+        throw new OAuthError(
+          'invalid_request',
+          'The body must be application/x-www-form-urlencoded.',
+        );
+      }
+      const body = req.body as Record<string, unknown>;
+      // RFC 7009 §2.1: the client authenticates, and may only revoke its own tokens.
+      const client = authenticateClient(req, deps.clients);
+      const token = oneParam(body, 'token');
+      if (!token) throw new OAuthError('invalid_request', 'The token parameter is missing.');
+      const hint = oneParam(body, 'token_type_hint');
+      if (hint !== undefined && !HINTS.includes(hint)) {
+        // RFC 7009 §2.2.1.
+        throw new OAuthError('unsupported_token_type', `Unknown token_type_hint: ${hint}.`);
+      }
+
+      // The hint only says where to look first (RFC 7009 §2.1): a wrong hint still works.
+      const access = deps.accessTokens.get(token);
+      const refresh = deps.refreshTokens.get(token);
+      const found = hint === 'refresh_token' ? (refresh ?? access) : (access ?? refresh);
+      if (found && found.clientId !== client.clientId) {
+        // lab: RFC 7009 §2.1 says refuse, and names no error code.
+        throw new OAuthError('invalid_request', 'This token was issued to another client.');
+      }
+      if (found === refresh && refresh) {
+        // Revoking a refresh token revokes the grant: its access tokens too (RFC 7009 §2.1).
+        revokeFamily(deps, refresh.code);
+      } else if (access) {
+        deps.accessTokens.delete(token);
+      }
+      // RFC 7009 §2.2: 200 whether or not the token existed, so nobody learns which do.
+      res.status(200).end();
+    } catch (err) {
+      if (err instanceof OAuthError) return sendError(res, err);
+      throw err;
+    }
+  });
+
+  return router;
+}

@@ -1,0 +1,11 @@
+// Run the client as its own process: `npm run v01` starts this file.
+
+import { urlFor } from '../../../shared/config.ts';
+import { serve } from '../../../shared/serve.ts';
+import { createClient } from './index.ts';
+
+await serve(
+  'client',
+  (ports) =>
+    createClient({ baseUrl: urlFor(ports.client), asUrl: urlFor(ports.as), log: true }).app,
+);
