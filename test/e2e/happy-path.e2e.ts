@@ -4,7 +4,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../../shared/lab.ts';
-import { has, startVersion, versionsFrom } from '../helpers/versions.ts';
+import { has, manualClock, startVersion, versionsFrom } from '../helpers/versions.ts';
 import { launchChromium, screenshotter } from './browser.ts';
 
 let browser: Browser;
@@ -17,8 +17,10 @@ afterAll(async () => {
 
 describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
   let lab: RunningLab;
+  // The lab's clock, so the test can let tokens expire without waiting.
+  const clock = manualClock();
   beforeAll(async () => {
-    lab = await startVersion(version);
+    lab = await startVersion(version, { now: clock.now });
   });
   afterAll(() => lab.close());
 
@@ -96,6 +98,23 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
     expect(page.url()).toContain(lab.urls.as);
     expect(await page.textContent('body')).toContain('not registered');
     await shot(page, 'as-refuses-unregistered-redirect');
+
+    if (has(version, 'v05')) {
+      // The access token expires; the next page load refreshes it without the user noticing.
+      clock.advance(61_000);
+      await page.goto(lab.urls.client!);
+      expect(await page.textContent('body')).toContain('analytical engine');
+      expect(await page.textContent('.transcript')).toContain('uses its refresh token');
+      await shot(page, 'client-silent-refresh');
+
+      await page.getByRole('button', { name: 'Revoke refresh token' }).click();
+      await page.getByText('Please log in again').waitFor();
+      await shot(page, 'client-revoked-log-in-again');
+
+      // Still logged in at the AS, consent remembered: one click and we are back.
+      await page.getByRole('link', { name: 'Log in' }).click();
+      await page.waitForURL((url) => url.href.startsWith(`${lab.urls.client}/callback`));
+    }
 
     if (has(version, 'v04')) {
       await page.goto(lab.urls.client!);
