@@ -43,6 +43,7 @@ export function createClient(config: ClientConfig) {
   const clientSecret = 'demo-secret';
   const redirectUri = `${config.baseUrl}/callback`;
   const tokenEndpoint = `${config.asUrl}/token`;
+  const credentials = { tokenEndpoint, clientId, clientSecret };
 
   app.get('/', (req, res) => {
     res.render('home', {
@@ -132,16 +133,12 @@ export function createClient(config: ClientConfig) {
     }
 
     // Step 3: redeem the code on the back channel, with the verifier (RFC 7636 §4.5).
-    const tokenResult = await requestTokens(
-      req,
-      { tokenEndpoint, clientId, clientSecret },
-      {
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: redirectUri,
-        code_verifier: verifier,
-      },
-    );
+    const tokenResult = await requestTokens(req, credentials, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+    });
     if (tokenResult.ok) req.session.tokens = tokenResult.tokens;
     res.status(tokenResult.ok ? 200 : 400).render('callback', {
       stateProblem: undefined,

@@ -48,6 +48,7 @@ export function createClient(config: ClientConfig) {
   const clientSecret = 'demo-secret';
   const redirectUri = `${config.baseUrl}/callback`;
   const tokenEndpoint = `${config.asUrl}/token`;
+  const credentials = { tokenEndpoint, clientId, clientSecret };
   // What this client asks the user to allow (RFC 6749 §3.3).
   const scope = 'profile notes:read notes:write';
   const api = (path: string) => `${config.asUrl}${path}`;
@@ -172,16 +173,12 @@ export function createClient(config: ClientConfig) {
     }
 
     // Step 3: redeem the code on the back channel, with the verifier (RFC 7636 §4.5).
-    const tokenResult = await requestTokens(
-      req,
-      { tokenEndpoint, clientId, clientSecret },
-      {
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: redirectUri,
-        code_verifier: verifier,
-      },
-    );
+    const tokenResult = await requestTokens(req, credentials, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+    });
     let me: ApiResult | undefined;
     if (tokenResult.ok) {
       req.session.tokens = tokenResult.tokens;

@@ -49,10 +49,10 @@ export function createClient(config: ClientConfig) {
   const clientSecret = 'demo-secret';
   const redirectUri = `${config.baseUrl}/callback`;
   const tokenEndpoint = `${config.asUrl}/token`;
+  const credentials = { tokenEndpoint, clientId, clientSecret };
   // What this client asks the user to allow (RFC 6749 §3.3).
   const scope = 'profile notes:read notes:write';
   const api = (path: string) => `${config.asUrl}${path}`;
-  const credentials = { tokenEndpoint, clientId, clientSecret };
 
   app.get('/', async (req, res) => {
     // Logged in: read the user's notes through the API, refreshing the token if need be.
