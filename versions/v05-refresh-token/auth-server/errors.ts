@@ -1,5 +1,7 @@
 // One error type for every OAuth failure, named by the RFC error code it carries.
 
+import type { Request } from 'express';
+
 export class OAuthError extends Error {
   constructor(
     /** The RFC error code, e.g. `invalid_request` (RFC 6749 §4.1.2.1, §5.2). */
@@ -27,4 +29,12 @@ export function oneParam(params: Record<string, unknown>, name: string): string 
     throw new OAuthError('invalid_request', `The ${name} parameter was sent more than once.`);
   }
   return value;
+}
+
+/** The form parameters of a back-channel POST, which must be form-encoded (RFC 6749 §3.2). */
+export function formBody(req: Request): Record<string, unknown> {
+  if (!req.is('application/x-www-form-urlencoded')) {
+    throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded.');
+  }
+  return req.body as Record<string, unknown>;
 }

@@ -4,7 +4,7 @@ import { Router } from 'express';
 import type { Store } from '../../../shared/store.ts';
 import { authenticateClient } from './client-auth.ts';
 import type { Client } from './clients.ts';
-import { OAuthError, oneParam } from './errors.ts';
+import { formBody, OAuthError, oneParam } from './errors.ts';
 import { revokeFamily, sendError, type AccessToken, type RefreshToken } from './token.ts';
 
 interface Deps {
@@ -21,13 +21,7 @@ export function revokeRoutes(deps: Deps): Router {
   router.post('/revoke', (req, res) => {
     res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
     try {
-      if (!req.is('application/x-www-form-urlencoded')) {
-        throw new OAuthError(
-          'invalid_request',
-          'The body must be application/x-www-form-urlencoded.',
-        );
-      }
-      const body = req.body as Record<string, unknown>;
+      const body = formBody(req);
       // RFC 7009 §2.1: the client authenticates, and may only revoke its own tokens.
       const client = authenticateClient(req, deps.clients);
       const token = oneParam(body, 'token');

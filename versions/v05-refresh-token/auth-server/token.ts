@@ -7,7 +7,7 @@ import type { Store } from '../../../shared/store.ts';
 import type { CodeGrant } from './authorize.ts';
 import { authenticateClient } from './client-auth.ts';
 import type { Client } from './clients.ts';
-import { OAuthError, oneParam } from './errors.ts';
+import { formBody, OAuthError, oneParam } from './errors.ts';
 import { verifierMatches } from './pkce.ts';
 import { parseScope } from './scopes.ts';
 
@@ -56,14 +56,7 @@ export function tokenRoutes(deps: Deps): Router {
     // RFC 6749 §5.1: token responses must not be cached. lab: errors neither.
     res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
     try {
-      // RFC 6749 §3.2: parameters come form-encoded in a POST body.
-      if (!req.is('application/x-www-form-urlencoded')) {
-        throw new OAuthError(
-          'invalid_request',
-          'The body must be application/x-www-form-urlencoded.',
-        );
-      }
-      const body = req.body as Record<string, unknown>;
+      const body = formBody(req);
       const client = authenticateClient(req, deps.clients);
       const grantType = oneParam(body, 'grant_type');
       if (!grantType)
