@@ -73,7 +73,8 @@ describe.each(versionsFrom('v01'))('%s: the authorization request', (version) =>
         redirect_uri: 'http://evil.example/callback',
         response_type: 'token',
       });
-      expectErrorPage(page, 'redirect_uri');
+      expectErrorPage(page, 'is not registered');
+      expect(page.text).not.toContain('unsupported_response_type');
     });
   });
 

@@ -133,7 +133,8 @@ function checkClientAndRedirectUri(query: Record<string, unknown>, clients: Map<
   const clientId = oneParam(query, 'client_id');
   if (!clientId) throw new OAuthError('invalid_request', 'The client_id parameter is missing.');
   const client = clients.get(clientId);
-  if (!client) throw new OAuthError('invalid_client', `No client is registered as "${clientId}".`);
+  // Not invalid_client: that code belongs to the token endpoint (RFC 6749 §5.2).
+  if (!client) throw new OAuthError('invalid_request', `No client is registered as "${clientId}".`);
 
   // lab: redirect_uri is required even with one registered URI (RFC 6749 §3.1.2.3 lets it be
   // optional; OpenID Connect Core §3.1.2.1 does not), so every request says where it goes.
