@@ -213,7 +213,8 @@ describe.each(versionsFrom('v04'))('%s: the client uses the API, and logs out', 
     });
     await browser.post(`${lab.urls.client}/notes`, { text: 'nope' });
     const home = await browser.get(`${lab.urls.client}/`);
-    expect(home.text).toContain('insufficient_scope');
+    expect(home.text).toContain('POST /api/notes: 403 insufficient_scope');
+    expect(home.text).not.toContain('Note added');
   });
 
   it('logout ends the client session, then the AS session through the AS’s own form', async () => {

@@ -7,6 +7,7 @@ import { Browser } from './helpers/browser.ts';
 import {
   answerConsent,
   authorizeUrl,
+  consentIdOf,
   csrfOf,
   debugState,
   locationParams,
@@ -176,6 +177,25 @@ describe.each(versionsFrom('v04'))('%s: scopes and consent', (version) => {
       expect(page.status).toBe(403);
     });
 
+    it('a consent page shown for one request cannot approve a later one', async () => {
+      const browser = await freshUser();
+      const first = await browser.follow(
+        await browser.get(authorizeUrl(lab, { scope: 'profile', state: 'first' })),
+      );
+      // A second request in the same session replaces the pending one...
+      await browser.get(authorizeUrl(lab, { scope: 'profile notes:write', state: 'second' }));
+      // ...so the first page's form is out of date.
+      const answer = await browser.post(`${lab.urls.as}/consent`, {
+        _csrf: csrfOf(first),
+        consent_id: consentIdOf(first),
+        decision: 'approve',
+        scope: 'profile',
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.location).toBeUndefined();
+      expect(answer.text).toContain('earlier authorization request');
+    });
+
     it('a consent POST with no pending request is refused', async () => {
       const browser = await freshUser();
       const page = await browser.post(`${lab.urls.as}/consent`, { decision: 'approve' });
@@ -188,6 +208,7 @@ describe.each(versionsFrom('v04'))('%s: scopes and consent', (version) => {
       const form = await browser.follow(page);
       const answer = await browser.post(`${lab.urls.as}/consent`, {
         _csrf: csrfOf(form),
+        consent_id: consentIdOf(form),
         decision: 'maybe',
       });
       expect(answer.status).toBe(400);

@@ -19,6 +19,11 @@ export function csrfOf(page: Page): string {
   return /name="_csrf" value="([^"]*)"/.exec(page.text)?.[1] ?? '';
 }
 
+/** The id that ties a consent page to the request it answers. */
+export function consentIdOf(page: Page): string {
+  return /name="consent_id" value="([^"]*)"/.exec(page.text)?.[1] ?? '';
+}
+
 /** The scopes a consent page asks for. */
 function scopesOf(page: Page): string[] {
   return [...page.text.matchAll(/name="scope" value="([^"]*)"/g)].map((match) => match[1]!);
@@ -31,6 +36,7 @@ export async function answerConsent(browser: Browser, page: Page, options: FlowO
     throw new Error(`no consent page: ${form.status} ${form.text.slice(0, 300)}`);
   const body = new URLSearchParams({
     _csrf: csrfOf(form),
+    consent_id: consentIdOf(form),
     decision: options.decision ?? 'approve',
   });
   for (const scope of options.grant ?? scopesOf(form)) body.append('scope', scope);

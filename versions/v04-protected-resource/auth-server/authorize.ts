@@ -30,7 +30,7 @@ declare module 'express-session' {
     pendingAuthorize?: string;
     user?: { username: string; loggedInAt: string };
     /** A checked authorization request waiting for the user's decision on /consent. */
-    pendingConsent?: AuthorizationRequest;
+    pendingConsent?: AuthorizationRequest & { id: string };
   }
 }
 
@@ -91,7 +91,9 @@ export function authorizeRoutes({ clients, codes, consents }: Deps): Router {
     if (scopes.every((scope) => granted.includes(scope))) {
       return issueCode(req, res, codes, request);
     }
-    req.session.pendingConsent = request;
+    // The id ties the consent form to this request: a form shown for an earlier request (for
+    // another client, say) cannot approve this one.
+    req.session.pendingConsent = { ...request, id: randomBytes(16).toString('base64url') };
     res.redirect('/consent');
   });
 

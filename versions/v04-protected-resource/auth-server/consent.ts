@@ -26,6 +26,7 @@ export function consentRoutes({ clients, codes, consents }: Deps): Router {
       requester: clients.get(pending.clientId),
       scopes: pending.scopes.map((scope) => ({ scope, description: SCOPES[scope] })),
       user: req.session.user,
+      consentId: pending.id,
       csrfToken: csrfToken(req),
     });
   });
@@ -44,6 +45,16 @@ export function consentRoutes({ clients, codes, consents }: Deps): Router {
       return;
     }
     const body = req.body as Record<string, unknown>;
+    if (body.consent_id !== pending.id) {
+      res.status(400).render('error', {
+        title: 'Form refused',
+        error: 'invalid_request',
+        description: 'This consent page belongs to an earlier authorization request.',
+        explain:
+          'Another request replaced it in this session. Go back to the client and start again.',
+      });
+      return;
+    }
     const decision = body.decision;
     if (decision !== 'approve' && decision !== 'deny') {
       res.status(400).render('error', {

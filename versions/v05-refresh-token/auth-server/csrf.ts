@@ -1,4 +1,4 @@
-// The AS's own forms (login, consent) accept only submissions from pages it served: each
+// The AS's own forms (login, consent, logout) accept only submissions from pages it served: each
 // form carries a per-session secret that another site cannot read. SameSite=Lax cookies
 // already stop most cross-site POSTs; this does not depend on the browser doing so.
 
