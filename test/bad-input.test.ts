@@ -1,0 +1,131 @@
+// Hostile input never crashes an app: every endpoint of every version answers garbage with a
+// 4xx (or a redirect to a registered URI), never a 5xx, never a stack trace, never raw markup.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningLab } from '../shared/lab.ts';
+import { Browser, type Page } from './helpers/browser.ts';
+import { logInAtAs, runFlow } from './helpers/flow.ts';
+import { startVersion, versionsFrom } from './helpers/versions.ts';
+
+const HOSTILE = [
+  '',
+  ' ',
+  '<script>alert(1)</script>',
+  '"><img src=x onerror=alert(1)>',
+  '%',
+  '%E0%A4%A',
+  '\u0000',
+  '../../etc/passwd',
+  'a'.repeat(5_000),
+  '😀'.repeat(100),
+  'null',
+  '[object Object]',
+];
+
+const FIELDS = [
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'state',
+  'scope',
+  'code_challenge',
+  'code_challenge_method',
+  'username',
+  'password',
+  'decision',
+  'grant_type',
+  'code',
+  'code_verifier',
+  'refresh_token',
+  'token',
+  'token_type_hint',
+  '_csrf',
+  'text',
+];
+
+/** A deterministic mix of hostile values, sometimes repeated, over the OAuth fields. */
+function hostileQueries(count: number): string[] {
+  const queries: string[] = [];
+  let seed = 7;
+  const next = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  for (let i = 0; i < count; i++) {
+    const params = new URLSearchParams();
+    const fields = 1 + next(6);
+    for (let f = 0; f < fields; f++) {
+      const name = FIELDS[next(FIELDS.length)]!;
+      params.append(name, HOSTILE[next(HOSTILE.length)]!);
+      if (next(4) === 0) params.append(name, HOSTILE[next(HOSTILE.length)]!);
+    }
+    queries.push(params.toString());
+  }
+  return queries;
+}
+
+function expectSafe(page: Page, registered: string[]) {
+  expect(page.status, `${page.url} → ${page.status}`).toBeLessThan(500);
+  expect(page.text).not.toMatch(/\n\s+at \S+ \(|node_modules/);
+  expect(page.text).not.toContain('<script>alert(1)</script>');
+  expect(page.text).not.toContain('<img src=x onerror');
+  if (page.location && /^https?:/.test(page.location)) {
+    expect(registered.some((uri) => page.location!.startsWith(uri))).toBe(true);
+  }
+}
+
+describe.each(versionsFrom('v01'))('%s: hostile input', (version) => {
+  let lab: RunningLab;
+  let browser: Browser;
+  let registered: string[];
+  beforeAll(async () => {
+    lab = await startVersion(version);
+    // A browser with a finished flow, so the client has tokens and the AS a logged-in user.
+    ({ browser } = await runFlow(lab));
+    await logInAtAs(lab, browser);
+    // Where a redirect may legitimately go: the apps themselves and the registered callback.
+    registered = [`${lab.urls.client}/`, `${lab.urls.as}/`];
+  });
+  afterAll(() => lab.close());
+
+  const queries = hostileQueries(40);
+
+  it('GET endpoints', async () => {
+    const paths = [
+      [lab.urls.as, '/authorize'],
+      [lab.urls.as, '/login'],
+      [lab.urls.as, '/consent'],
+      [lab.urls.as, '/logout'],
+      [lab.urls.as, '/api/me'],
+      [lab.urls.client, '/callback'],
+      [lab.urls.client, '/'],
+    ];
+    for (const [base, path] of paths) {
+      for (const query of queries) {
+        expectSafe(await browser.get(`${base}${path}?${query}`), registered);
+      }
+    }
+  });
+
+  it('POST endpoints', async () => {
+    const paths = [
+      [lab.urls.as, '/login'],
+      [lab.urls.as, '/consent'],
+      [lab.urls.as, '/logout'],
+      [lab.urls.as, '/token'],
+      [lab.urls.as, '/revoke'],
+      [lab.urls.as, '/api/notes'],
+      [lab.urls.client, '/notes'],
+    ];
+    for (const [base, path] of paths) {
+      for (const query of queries) {
+        expectSafe(await browser.postRaw(`${base}${path}`, query), registered);
+      }
+    }
+  });
+
+  it('leaves the lab working afterwards', async () => {
+    const { callback } = await runFlow(lab);
+    expect(callback.status).toBe(200);
+  });
+});
