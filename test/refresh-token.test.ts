@@ -153,12 +153,28 @@ describe.each(versionsFrom('v05'))('%s: refresh tokens', (version) => {
       expect((await refresh(lab, tokens.refresh_token!)).status).toBe(200);
     });
 
+    it('a blank scope counts as none: the original scope', async () => {
+      const tokens = await tokensFor(lab);
+      expect((await refresh(lab, tokens.refresh_token!, { scope: ' ' })).body.scope).toBe(ALL);
+    });
+
     it('an unknown scope → invalid_scope', async () => {
       const tokens = await tokensFor(lab);
       expect((await refresh(lab, tokens.refresh_token!, { scope: 'admin' })).body.error).toBe(
         'invalid_scope',
       );
     });
+  });
+
+  it('refreshing never makes a login last longer than 8 hours', async () => {
+    const tokens = await tokensFor(lab);
+    clock.advance(7 * 60 * 60_000);
+    const late = await refresh(lab, tokens.refresh_token!);
+    expect(late.status).toBe(200);
+    clock.advance(60 * 60_000 + 1_000);
+    const expired = await refresh(lab, late.body.refresh_token);
+    expect(expired.body.error).toBe('invalid_grant');
+    expect(expired.body.error_description).toMatch(/expired/);
   });
 
   describe('bad refresh requests', () => {
@@ -236,6 +252,21 @@ describe.each(versionsFrom('v05'))('%s: the client keeps you logged in', (versio
     const titles = await hopTitles(browser);
     expect(titles.some((t) => t.startsWith('API error response | 401'))).toBe(true);
     expect(titles.some((t) => t.includes('uses its refresh token'))).toBe(true);
+  });
+
+  it('two tabs that find the token expired at once share one refresh, and stay logged in', async () => {
+    const { browser } = await runFlow(lab);
+    clock.advance(61_000);
+    const [a, b] = await Promise.all([
+      browser.get(`${lab.urls.client}/`),
+      browser.get(`${lab.urls.client}/`),
+    ]);
+    for (const page of [a, b]) {
+      expect(page.text).toContain('analytical engine');
+      expect(page.text).not.toContain('Please log in again');
+    }
+    const again = await browser.get(`${lab.urls.client}/`);
+    expect(again.text).not.toContain('Please log in again');
   });
 
   it('“Refresh now” rotates the tokens', async () => {

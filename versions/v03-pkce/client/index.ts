@@ -70,7 +70,7 @@ export function createClient(config: ClientConfig) {
     authorize.searchParams.set('code_challenge', challengeFor(verifier));
     authorize.searchParams.set('code_challenge_method', 'S256');
 
-    // A new login starts from nothing: tokens of an earlier one must not outlive it.
+    // A new login starts from nothing: the client forgets the tokens of an earlier one.
     delete req.session.tokens;
     startTranscript(req);
     recordHop(req, {

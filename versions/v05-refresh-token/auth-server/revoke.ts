@@ -46,7 +46,8 @@ export function revokeRoutes(deps: Deps): Router {
       } else if (access) {
         deps.accessTokens.delete(token);
       }
-      // RFC 7009 §2.2: 200 whether or not the token existed, so nobody learns which do.
+      // RFC 7009 §2.2: 200 whether or not the token existed: unknown, expired and revoked
+      // tokens all look alike.
       res.status(200).end();
     } catch (err) {
       if (err instanceof OAuthError) return sendError(res, err);

@@ -38,7 +38,8 @@ export interface RefreshToken {
 // lab: 60 seconds by default, short enough to watch a token expire and be refreshed in class.
 // Opaque tokens: random strings that mean something only to this server.
 export const ACCESS_TOKEN_TTL_MS = 60_000;
-// lab: 8 hours; a used (rotated) refresh token is kept until then to recognise its reuse.
+// lab: a login lasts 8 hours, however often it is refreshed: every refresh token of a family
+// expires when the first one does. A used (rotated) one is kept until then, to recognise reuse.
 export const REFRESH_TOKEN_TTL_MS = 8 * 60 * 60_000;
 
 interface Deps {
@@ -156,20 +157,18 @@ function refresh(body: Record<string, unknown>, client: Client, deps: Deps) {
 
   // RFC 6749 §6: a narrower scope is fine, a wider one is not; none means the original.
   const granted = stored.scope.split(' ');
-  const scopes = requested === undefined ? granted : parseScope(requested);
+  const scopes = requested?.trim() ? parseScope(requested) : granted;
   const wider = scopes.filter((scope) => !granted.includes(scope));
   if (wider.length > 0) {
     throw new OAuthError('invalid_scope', `Not granted originally: ${wider.join(' ')}.`);
   }
 
-  refreshTokens.set(
-    token,
-    { ...stored, rotatedAt: new Date().toISOString() },
-    refreshTokens.expiresIn(token),
-  );
-  // The new access token gets the narrow scope; the new refresh token keeps the original.
+  const familyLeftMs = refreshTokens.expiresIn(token);
+  refreshTokens.set(token, { ...stored, rotatedAt: new Date().toISOString() }, familyLeftMs);
+  // The new access token gets the narrow scope; the new refresh token keeps the original, and
+  // the family's end: refreshing never makes a login last longer.
   const owner = { clientId: client.clientId, username: stored.username, code: stored.code };
-  return issueTokens(deps, owner, scopes.join(' '), stored.scope);
+  return issueTokens(deps, owner, scopes.join(' '), stored.scope, familyLeftMs);
 }
 
 /** A new access token and a new refresh token, one family, as an RFC 6749 §5.1 response. */
@@ -178,13 +177,14 @@ function issueTokens(
   owner: { clientId: string; username: string; code: string },
   scope: string,
   refreshScope: string,
+  refreshTtlMs = REFRESH_TOKEN_TTL_MS,
 ) {
   const issuedAt = new Date().toISOString();
   // RFC 6749 §10.10: unguessable, so 256 bits from a CSPRNG.
   const accessToken = randomBytes(32).toString('base64url');
   const refreshToken = randomBytes(32).toString('base64url');
   deps.accessTokens.set(accessToken, { ...owner, scope, issuedAt }, deps.accessTokenTtlMs);
-  deps.refreshTokens.set(refreshToken, { ...owner, scope: refreshScope, issuedAt });
+  deps.refreshTokens.set(refreshToken, { ...owner, scope: refreshScope, issuedAt }, refreshTtlMs);
 
   // RFC 6749 §5.1.
   return {

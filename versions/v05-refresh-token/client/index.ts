@@ -4,10 +4,11 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from '../../../shared/app.ts';
+import { Store } from '../../../shared/store.ts';
 import { queryOf, recordHop, startTranscript, transcriptOf } from '../../../shared/transcript.ts';
 import { callApi, type ApiResult } from './api.ts';
 import { challengeFor, createVerifier } from './pkce.ts';
-import { callApiRefreshing, refreshTokens } from './refresh.ts';
+import { callApiRefreshing, IN_FLIGHT_TTL_MS, refreshTokens, type InFlight } from './refresh.ts';
 import { requestTokens, revokeToken, type TokenResponse } from './token-request.ts';
 
 export interface ClientConfig {
@@ -50,6 +51,8 @@ export function createClient(config: ClientConfig) {
   const redirectUri = `${config.baseUrl}/callback`;
   const tokenEndpoint = `${config.asUrl}/token`;
   const credentials = { tokenEndpoint, clientId, clientSecret };
+  // Refreshes under way, shared by concurrent requests (see refresh.ts).
+  const inFlight: InFlight = new Store({ ttlMs: IN_FLIGHT_TTL_MS, now: config.now });
   // What this client asks the user to allow (RFC 6749 §3.3).
   const scope = 'profile notes:read notes:write';
   const api = (path: string) => `${config.asUrl}${path}`;
@@ -57,7 +60,7 @@ export function createClient(config: ClientConfig) {
   app.get('/', async (req, res) => {
     // Logged in: read the user's notes through the API, refreshing the token if need be.
     const notes = req.session.tokens
-      ? await callApiRefreshing(req, credentials, 'GET', api('/api/notes'))
+      ? await callApiRefreshing(req, credentials, inFlight, 'GET', api('/api/notes'))
       : undefined;
     const { flash, loginAgain } = req.session;
     delete req.session.flash;
@@ -77,15 +80,22 @@ export function createClient(config: ClientConfig) {
   app.post('/notes', async (req, res) => {
     if (!req.session.tokens) return res.redirect(303, '/');
     const text = typeof req.body?.text === 'string' ? req.body.text : '';
-    req.session.flash = await callApiRefreshing(req, credentials, 'POST', api('/api/notes'), {
-      text,
-    });
+    req.session.flash = await callApiRefreshing(
+      req,
+      credentials,
+      inFlight,
+      'POST',
+      api('/api/notes'),
+      {
+        text,
+      },
+    );
     res.redirect(303, '/');
   });
 
   // "Refresh now": what the client does by itself when the access token expires.
   app.post('/refresh', async (req, res) => {
-    if (req.session.tokens) await refreshTokens(req, credentials);
+    if (req.session.tokens) await refreshTokens(req, credentials, inFlight);
     res.redirect(303, '/');
   });
 
@@ -127,7 +137,7 @@ export function createClient(config: ClientConfig) {
     authorize.searchParams.set('code_challenge', challengeFor(verifier));
     authorize.searchParams.set('code_challenge_method', 'S256');
 
-    // A new login starts from nothing: tokens of an earlier one must not outlive it.
+    // A new login starts from nothing: the client forgets the tokens of an earlier one.
     delete req.session.tokens;
     delete req.session.profile;
     startTranscript(req);
@@ -229,6 +239,7 @@ export function createClient(config: ClientConfig) {
   return {
     app: lab.finish(),
     close() {
+      inFlight.close();
       lab.close();
     },
   };

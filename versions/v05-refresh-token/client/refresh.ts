@@ -3,6 +3,7 @@
 // never sees it happen, except in the transcript.
 
 import type { Request } from 'express';
+import type { Store } from '../../../shared/store.ts';
 import { callApi, type ApiResult } from './api.ts';
 import { requestTokens, type Credentials, type TokenResult } from './token-request.ts';
 
@@ -13,23 +14,36 @@ declare module 'express-session' {
   }
 }
 
-/** Use the refresh token now. On failure the tokens are forgotten: log in again. */
-export async function refreshTokens(req: Request, credentials: Credentials): Promise<TokenResult> {
+/**
+ * Recent refreshes, by the refresh token they used, kept a few seconds. Two tabs that find
+ * the access token expired at about the same moment must share one refresh: the second tab
+ * still holds the old refresh token, and using it again would look like theft to the AS.
+ */
+export type InFlight = Store<Promise<TokenResult>>;
+export const IN_FLIGHT_TTL_MS = 10_000;
+
+/** Use the refresh token now. If the AS refuses it, the tokens are forgotten: log in again. */
+export async function refreshTokens(
+  req: Request,
+  credentials: Credentials,
+  inFlight: InFlight,
+): Promise<TokenResult> {
   const refreshToken = req.session.tokens?.refresh_token;
-  const result = refreshToken
-    ? await requestTokens(req, credentials, {
-        grant_type: 'refresh_token',
-        refresh_token: refreshToken,
-      })
-    : ({
-        ok: false,
-        error: 'no_refresh_token',
-        description: 'There is no refresh token.',
-      } as const);
+  if (!refreshToken) {
+    return { ok: false, error: 'no_refresh_token', description: 'There is no refresh token.' };
+  }
+  let pending = inFlight.get(refreshToken);
+  if (!pending) {
+    const form = { grant_type: 'refresh_token', refresh_token: refreshToken };
+    pending = requestTokens(req, credentials, form);
+    inFlight.set(refreshToken, pending);
+  }
+  const result = await pending;
   if (result.ok) {
     // Rotation: the new refresh token replaces the old one, which the AS now refuses.
     req.session.tokens = result.tokens;
-  } else {
+  } else if (result.error !== 'network_error') {
+    // Refused, not just unreachable: these tokens are dead.
     delete req.session.tokens;
     delete req.session.profile;
     req.session.loginAgain = `${result.error}: ${result.description ?? ''}`;
@@ -41,6 +55,7 @@ export async function refreshTokens(req: Request, credentials: Credentials): Pro
 export async function callApiRefreshing(
   req: Request,
   credentials: Credentials,
+  inFlight: InFlight,
   method: 'GET' | 'POST',
   url: string,
   form?: Record<string, string>,
@@ -50,7 +65,7 @@ export async function callApiRefreshing(
   if (first.status !== 401 || !/error="invalid_token"/.test(first.wwwAuthenticate ?? '')) {
     return first;
   }
-  const refreshed = await refreshTokens(req, credentials);
+  const refreshed = await refreshTokens(req, credentials, inFlight);
   if (!refreshed.ok) return first;
   return callApi(req, refreshed.tokens.access_token, method, url, form);
 }
