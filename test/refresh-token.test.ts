@@ -14,7 +14,7 @@ import {
   runFlow,
   throughConsent,
 } from './helpers/flow.ts';
-import { basic, codeForm, OTHER, postToken } from './helpers/token.ts';
+import { basic, BATCH, codeForm, OTHER, postToken } from './helpers/token.ts';
 import { manualClock, startVersion, versionsBetween, versionsFrom } from './helpers/versions.ts';
 
 const ALL = 'profile notes:read notes:write';
@@ -196,6 +196,17 @@ describe.each(versionsFrom('v05'))('%s: refresh tokens', (version) => {
       );
       expect(response.body.error).toBe('invalid_grant');
       expect((await refresh(lab, tokens.refresh_token!)).status).toBe(200);
+    });
+
+    it('a client not registered for refresh_token → 400 unauthorized_client', async () => {
+      const tokens = await tokensFor(lab);
+      const response = await postToken(
+        lab,
+        { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! },
+        basic(BATCH.id, BATCH.secret),
+      );
+      expect(response.status).toBe(400);
+      expect(response.body.error).toBe('unauthorized_client');
     });
 
     it('no client authentication → 401 invalid_client', async () => {

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
 import { debugState } from './helpers/flow.ts';
-import { basic, codeForm, DEMO, freshCode, OTHER, postToken } from './helpers/token.ts';
+import { basic, BATCH, codeForm, DEMO, freshCode, OTHER, postToken } from './helpers/token.ts';
 import { manualClock, startVersion, versionsFrom } from './helpers/versions.ts';
 
 describe.each(versionsFrom('v03'))('%s: the token endpoint', (version) => {
@@ -169,6 +169,14 @@ describe.each(versionsFrom('v03'))('%s: the token endpoint', (version) => {
         expectError(await postToken(lab, form), 400, 'unsupported_grant_type');
       },
     );
+  });
+
+  it('a client not registered for the grant → 400 unauthorized_client', async () => {
+    const code = await freshCode(lab);
+    const response = await postToken(lab, codeForm(lab, code), basic(BATCH.id, BATCH.secret));
+    expectError(response, 400, 'unauthorized_client', /batch-job/);
+    // ...and the code is not used up by the refusal.
+    expect((await postToken(lab, codeForm(lab, code))).status).toBe(200);
   });
 
   describe('the code (RFC 6749 §4.1.3) → 400 invalid_grant', () => {

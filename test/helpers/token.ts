@@ -7,6 +7,8 @@ import { authorizeUrl, locationParams, logInAtAs, TEST_VERIFIER, throughConsent 
 
 export const DEMO = { id: 'demo-client', secret: 'demo-secret' };
 export const OTHER = { id: 'other-client', secret: 'other:secret%' };
+/** A registered client that may not use the authorization_code grant. */
+export const BATCH = { id: 'batch-job', secret: 'batch-secret' };
 
 /** A fresh code for demo-client (user0), issued for TEST_CHALLENGE unless overridden. */
 export async function freshCode(

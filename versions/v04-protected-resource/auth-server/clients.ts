@@ -31,6 +31,16 @@ export function createClients(clientUrl: string): Map<string, Client> {
       redirectUris: ['http://localhost:9999/callback'],
       grantTypes: ['authorization_code'],
     },
+    // A machine client that acts for nobody but itself, registered for client_credentials
+    // only (a grant this server does not offer yet): it may not redeem codes
+    // (unauthorized_client, RFC 6749 §5.2).
+    {
+      clientId: 'batch-job',
+      clientSecret: 'batch-secret',
+      name: 'Nightly Batch Job',
+      redirectUris: [],
+      grantTypes: ['client_credentials'],
+    },
   ];
   return new Map(clients.map((client) => [client.clientId, client]));
 }
