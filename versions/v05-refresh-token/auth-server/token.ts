@@ -142,8 +142,11 @@ function refresh(body: Record<string, unknown>, client: Client, deps: Deps) {
   const requested = oneParam(body, 'scope');
 
   const stored = refreshTokens.get(token);
-  if (!stored)
+  // How long this login has left: every refresh token of the family ends with the first one.
+  const familyLeftMs = refreshTokens.expiresIn(token);
+  if (!stored || familyLeftMs === undefined) {
     throw new OAuthError('invalid_grant', 'The refresh token is unknown, expired or revoked.');
+  }
   if (stored.clientId !== client.clientId) {
     throw new OAuthError('invalid_grant', 'The refresh token was issued to another client.');
   }
@@ -163,7 +166,6 @@ function refresh(body: Record<string, unknown>, client: Client, deps: Deps) {
     throw new OAuthError('invalid_scope', `Not granted originally: ${wider.join(' ')}.`);
   }
 
-  const familyLeftMs = refreshTokens.expiresIn(token);
   refreshTokens.set(token, { ...stored, rotatedAt: new Date().toISOString() }, familyLeftMs);
   // The new access token gets the narrow scope; the new refresh token keeps the original, and
   // the family's end: refreshing never makes a login last longer.

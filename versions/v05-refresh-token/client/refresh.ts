@@ -42,8 +42,13 @@ export async function refreshTokens(
   if (result.ok) {
     // Rotation: the new refresh token replaces the old one, which the AS now refuses.
     req.session.tokens = result.tokens;
-  } else if (result.error !== 'network_error') {
-    // Refused, not just unreachable: these tokens are dead.
+    return result;
+  }
+  // Only successes are shared: a failed refresh may be tried again at once.
+  inFlight.delete(refreshToken);
+  if (result.error === 'invalid_grant') {
+    // RFC 6749 §5.2: the refresh token is dead (expired, revoked, or reused). A network
+    // failure or a server error says nothing about it, so those keep the tokens.
     delete req.session.tokens;
     delete req.session.profile;
     req.session.loginAgain = `${result.error}: ${result.description ?? ''}`;
