@@ -50,6 +50,18 @@ describe('scripts', () => {
     expect(result.stdout).not.toContain('\u001b[');
   });
 
+  it('attack: runs against the version before the fix and the fix, and says which held', () => {
+    const result = tsx('scripts/attack.ts', 'login-csrf');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('ATTACK WORKED against v01-login-and-code');
+    expect(result.stdout).toContain('attack stopped by v02-state-csrf');
+  });
+
+  it('attack: lists the attacks without a name, fails on an unknown one', () => {
+    expect(tsx('scripts/attack.ts').stderr).toContain('refresh-replay');
+    expect(tsx('scripts/attack.ts', 'nope').status).toBe(1);
+  });
+
   it('diff: an unknown version exits non-zero', () => {
     const result = tsx('scripts/diff.ts', 'v01', 'v99');
     expect(result.status).not.toBe(0);

@@ -1,0 +1,216 @@
+// npm run attack <name> [version]: run one of the lab's attacks against a version, narrated
+// step by step, and say whether it worked. Without a version, it runs against the version
+// before the fix and the version with it, so an instructor can show both in one go.
+// Everything runs in this process on 127.0.0.1, on free ports: no running lab is touched.
+
+import request from 'supertest';
+import type { RunningLab } from '../shared/lab.ts';
+import { Browser } from '../test/helpers/browser.ts';
+import {
+  authorizeUrl,
+  debugState,
+  locationParams,
+  logInAtAs,
+  runFlow,
+  throughConsent,
+} from '../test/helpers/flow.ts';
+import { codeForm, postToken } from '../test/helpers/token.ts';
+import { startVersion } from '../test/helpers/versions.ts';
+import { findVersion, listVersions } from './versions.ts';
+
+interface Attack {
+  /** The first version that stops it. */
+  fixedIn: string;
+  summary: string;
+  /**
+   * Runs the attack, narrating with say(): true when the attacker got what they wanted,
+   * 'n/a' when the version lacks what the attack targets (no token endpoint yet, say).
+   */
+  run(lab: RunningLab, say: (line: string) => void): Promise<boolean | 'n/a'>;
+}
+
+const attacks: Record<string, Attack> = {
+  'open-redirect': {
+    fixedIn: 'v01',
+    summary: 'make the AS redirect a user (with a code) to the attacker’s site',
+    async run(lab, say) {
+      const victim = new Browser();
+      await logInAtAs(lab, victim);
+      const url = authorizeUrl(lab, { redirect_uri: 'http://evil.example/callback' });
+      say(`The attacker sends the victim a link to the real AS:\n    ${url}`);
+      const page = await victim.get(url);
+      say(
+        `The AS answers ${page.status}${page.location ? ` → ${page.location}` : ' with a page of its own'}.`,
+      );
+      return page.location?.startsWith('http://evil.example') ?? false;
+    },
+  },
+  'login-csrf': {
+    fixedIn: 'v02',
+    summary: 'slip the attacker’s own authorization code into the victim’s session',
+    async run(lab, say) {
+      const attacker = await runFlow(lab, {
+        username: 'user1',
+        password: 'password1',
+        land: false,
+      });
+      say(
+        `The attacker logs in as user1 and stops before the callback:\n    ${attacker.authorizationResponse.location}`,
+      );
+      const victim = new Browser();
+      const page = await victim.get(attacker.authorizationResponse.location!);
+      say(
+        `The victim's browser opens that link (a link, an <img>): the client answers ${page.status}.`,
+      );
+      if (page.text.includes('Callback refused'))
+        say('The client refuses it: this browser never started that login.');
+      return page.status === 200;
+    },
+  },
+  'code-injection': {
+    fixedIn: 'v03',
+    summary: 'inject a stolen code into the attacker’s own flow at the real client',
+    async run(lab, say) {
+      const victim = await runFlow(lab, { username: 'user0', land: false });
+      const stolen = victim.params.get('code')!;
+      say(`The attacker steals the victim's code from a log or a Referer: ${stolen}`);
+      const attacker = await runFlow(lab, {
+        username: 'user1',
+        password: 'password1',
+        land: false,
+      });
+      const callback = new URL(attacker.authorizationResponse.location!);
+      callback.searchParams.set('code', stolen);
+      say(
+        'The attacker starts a login of their own and swaps the stolen code into their callback.',
+      );
+      const page = await attacker.browser.get(callback.href);
+      const accepted = page.status === 200;
+      say(
+        accepted
+          ? 'The client accepts it: its state matches, because it is the attacker’s own flow.'
+          : 'The client redeems it with the attacker’s PKCE verifier, and the AS refuses: invalid_grant.',
+      );
+      return accepted;
+    },
+  },
+  'code-replay': {
+    fixedIn: 'v03',
+    summary: 'redeem an already-used code a second time',
+    async run(lab, say) {
+      const browser = new Browser();
+      await logInAtAs(lab, browser);
+      const page = await throughConsent(browser, await browser.get(authorizeUrl(lab)));
+      const code = locationParams(page).get('code')!;
+      const first = await postToken(lab, codeForm(lab, code));
+      if (first.status === 404) {
+        say('This version has no token endpoint: nothing redeems codes yet.');
+        return 'n/a';
+      }
+      say(`The client redeems the code: ${first.status}.`);
+      const second = await postToken(lab, codeForm(lab, code));
+      say(`Someone redeems the same code again: ${second.status} ${JSON.stringify(second.body)}`);
+      if (second.status !== 200 && first.status === 200) {
+        const stillThere = (await debugState(lab.urls.as!)).accessTokens?.[first.body.access_token];
+        say(`The first access token ${stillThere ? 'still works' : 'is revoked too'}.`);
+      }
+      return second.status === 200;
+    },
+  },
+  'no-token': {
+    fixedIn: 'v04',
+    summary: 'read a user’s notes without a token, or with a made-up one',
+    async run(lab, say) {
+      const bare = await request(lab.urls.as!).get('/api/notes');
+      if (bare.status === 404) {
+        say('This version has no API yet: the token opens nothing.');
+        return 'n/a';
+      }
+      say(
+        `GET /api/notes without a token: ${bare.status} ${bare.headers['www-authenticate'] ?? ''}`,
+      );
+      const forged = await request(lab.urls.as!)
+        .get('/api/notes')
+        .set('Authorization', 'Bearer forged');
+      say(
+        `GET /api/notes with a made-up token: ${forged.status} ${forged.headers['www-authenticate'] ?? ''}`,
+      );
+      return bare.status === 200 || forged.status === 200;
+    },
+  },
+  'refresh-replay': {
+    fixedIn: 'v05',
+    summary: 'keep using a stolen token after the victim noticed nothing',
+    async run(lab, say) {
+      const { browser } = await runFlow(lab);
+      const tokens = (await debugState(lab.urls.client!, browser)).yourSession.tokens;
+      if (!tokens.refresh_token) {
+        say('There are no refresh tokens: the thief copies the access token instead.');
+        const use = await request(lab.urls.as!)
+          .get('/api/me')
+          .set('Authorization', `Bearer ${tokens.access_token}`);
+        say(
+          `The thief calls the API with it: ${use.status}. It works until it expires, and nothing can revoke it.`,
+        );
+        return use.status === 200;
+      }
+      const thief = await postToken(lab, {
+        grant_type: 'refresh_token',
+        refresh_token: tokens.refresh_token,
+      });
+      say(`The thief uses the stolen refresh token: ${thief.status}, a fresh pair.`);
+      const client = await postToken(lab, {
+        grant_type: 'refresh_token',
+        refresh_token: tokens.refresh_token,
+      });
+      say(
+        `The real client refreshes with the same token: ${client.status} ${client.body.error ?? ''}`,
+      );
+      const after = await request(lab.urls.as!)
+        .get('/api/me')
+        .set('Authorization', `Bearer ${thief.body.access_token}`);
+      say(`The thief's new access token now: ${after.status}. The whole family is revoked.`);
+      return after.status === 200;
+    },
+  },
+};
+
+const [name, requested] = process.argv.slice(2);
+const attack = name ? attacks[name] : undefined;
+if (!attack) {
+  console.error(
+    'Usage: npm run attack <name> [version]\n\nAttacks, and the version that stops each:',
+  );
+  for (const [key, { fixedIn, summary }] of Object.entries(attacks)) {
+    console.error(`  ${key.padEnd(15)} ${fixedIn}  ${summary}`);
+  }
+  process.exit(name ? 1 : 0);
+}
+
+const fixNumber = Number(attack.fixedIn.slice(1));
+const versions = requested
+  ? [findVersion(requested)]
+  : [fixNumber - 1, fixNumber].map((n) => findVersion(`v${n}`)).filter(Boolean);
+if (versions.some((version) => !version)) {
+  console.error(
+    `There is no version called "${requested}". Versions: ${listVersions().join(', ')}`,
+  );
+  process.exit(1);
+}
+
+for (const version of versions as string[]) {
+  console.log(`\n== ${name} against ${version}`);
+  const lab = await startVersion(version);
+  try {
+    const worked = await attack.run(lab, (line) => console.log(`  ${line}`));
+    console.log(
+      worked === 'n/a'
+        ? `  – nothing to attack in ${version}`
+        : worked
+          ? `  ✗ ATTACK WORKED against ${version}`
+          : `  ✓ attack stopped by ${version}`,
+    );
+  } finally {
+    await lab.close();
+  }
+}
