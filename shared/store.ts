@@ -112,10 +112,6 @@ export class Store<V> {
     return removed;
   }
 
-  clear(): void {
-    this.#entries.clear();
-  }
-
   /** Stop the sweep timer. */
   close(): void {
     if (this.#timer) clearInterval(this.#timer);

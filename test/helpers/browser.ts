@@ -42,16 +42,6 @@ export class Browser {
     return this.get(new URL(page.location, page.url).href);
   }
 
-  /** Follow redirects until a page that is not one, or until `stop(url)` says so. */
-  async followAll(page: Page, stop: (url: URL) => boolean = () => false): Promise<Page> {
-    let current = page;
-    for (let hops = 0; current.location && hops < 20; hops++) {
-      if (stop(new URL(current.location, current.url))) return current;
-      current = await this.follow(current);
-    }
-    return current;
-  }
-
   private async request(url: string, init: RequestInit): Promise<Page> {
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     const response = await fetch(url, {

@@ -1,4 +1,4 @@
-// Run the client as its own process: `npm run v01` starts this file.
+// Run the client as its own process; `npm run vNN` starts this file.
 
 import { urlFor } from '../../../shared/config.ts';
 import { serve } from '../../../shared/serve.ts';
