@@ -45,16 +45,7 @@ export async function requestTokens(
 
   let response: Response;
   try {
-    response = await fetch(credentials.tokenEndpoint, {
-      method: 'POST',
-      headers: {
-        authorization,
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-      },
-      body: new URLSearchParams(form),
-      signal: AbortSignal.timeout(5_000),
-    });
+    response = await postForm(credentials.tokenEndpoint, authorization, form);
   } catch (err) {
     const description = `Could not reach ${credentials.tokenEndpoint}: ${(err as Error).message}`;
     return { ok: false, error: 'network_error', description };
@@ -75,4 +66,18 @@ export async function requestTokens(
     return { ok: false, error, description };
   }
   return { ok: true, tokens: body as unknown as TokenResponse };
+}
+
+/** A form POST to the AS, authenticated as this client; gives up after 5 seconds. */
+function postForm(endpoint: string, authorization: string, form: Record<string, string>) {
+  return fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      authorization,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    },
+    body: new URLSearchParams(form),
+    signal: AbortSignal.timeout(5_000),
+  });
 }

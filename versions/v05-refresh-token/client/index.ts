@@ -50,7 +50,12 @@ export function createClient(config: ClientConfig) {
   const clientSecret = 'demo-secret';
   const redirectUri = `${config.baseUrl}/callback`;
   const tokenEndpoint = `${config.asUrl}/token`;
-  const credentials = { tokenEndpoint, clientId, clientSecret };
+  const credentials = {
+    tokenEndpoint,
+    revocationEndpoint: `${config.asUrl}/revoke`,
+    clientId,
+    clientSecret,
+  };
   // Refreshes under way, shared by concurrent requests (see refresh.ts).
   const inFlight: InFlight = new Store({ ttlMs: IN_FLIGHT_TTL_MS, now: config.now });
   // What this client asks the user to allow (RFC 6749 §3.3).

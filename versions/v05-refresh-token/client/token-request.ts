@@ -19,6 +19,7 @@ export type TokenResult =
 
 export interface Credentials {
   tokenEndpoint: string;
+  revocationEndpoint: string;
   clientId: string;
   clientSecret: string;
 }
@@ -46,16 +47,7 @@ export async function requestTokens(
 
   let response: Response;
   try {
-    response = await fetch(credentials.tokenEndpoint, {
-      method: 'POST',
-      headers: {
-        authorization,
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-      },
-      body: new URLSearchParams(form),
-      signal: AbortSignal.timeout(5_000),
-    });
+    response = await postForm(credentials.tokenEndpoint, authorization, form);
   } catch (err) {
     const description = `Could not reach ${credentials.tokenEndpoint}: ${(err as Error).message}`;
     return { ok: false, error: 'network_error', description };
@@ -85,7 +77,7 @@ export async function revokeToken(
   token: string,
   hint: 'access_token' | 'refresh_token',
 ): Promise<boolean> {
-  const endpoint = credentials.tokenEndpoint.replace(/\/token$/, '/revoke');
+  const endpoint = credentials.revocationEndpoint;
   const form = { token, token_type_hint: hint };
   recordHop(req, {
     channel: 'back',
@@ -95,15 +87,7 @@ export async function revokeToken(
     params: { Authorization: basicAuth(credentials), ...form },
   });
   try {
-    const response = await fetch(endpoint, {
-      method: 'POST',
-      headers: {
-        authorization: basicAuth(credentials),
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams(form),
-      signal: AbortSignal.timeout(5_000),
-    });
+    const response = await postForm(endpoint, basicAuth(credentials), form);
     const text = await response.text();
     recordHop(req, {
       channel: 'back',
@@ -116,6 +100,20 @@ export async function revokeToken(
   } catch {
     return false;
   }
+}
+
+/** A form POST to the AS, authenticated as this client; gives up after 5 seconds. */
+function postForm(endpoint: string, authorization: string, form: Record<string, string>) {
+  return fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      authorization,
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    },
+    body: new URLSearchParams(form),
+    signal: AbortSignal.timeout(5_000),
+  });
 }
 
 // RFC 6749 §2.3.1: each part form-encoded before joining with ":", then base64.
