@@ -5,17 +5,12 @@
 
 import request from 'supertest';
 import type { RunningLab } from '../shared/lab.ts';
-import { Browser } from '../test/helpers/browser.ts';
-import {
-  authorizeUrl,
-  debugState,
-  locationParams,
-  logInAtAs,
-  runFlow,
-  throughConsent,
-} from '../test/helpers/flow.ts';
-import { codeForm, postToken } from '../test/helpers/token.ts';
-import { startVersion } from '../test/helpers/versions.ts';
+import { apiGet } from './lib/api.ts';
+import { Browser } from './lib/browser.ts';
+import { authorizeUrl, loggedInBrowser, runFlow } from './lib/flow.ts';
+import { startVersion } from './lib/lab.ts';
+import { asState, clientTokens } from './lib/state.ts';
+import { codeForm, freshCode, postRefresh, postToken } from './lib/token.ts';
 import { findVersion, listVersions } from './versions.ts';
 
 interface Attack {
@@ -26,7 +21,7 @@ interface Attack {
    * Runs the attack, narrating with say(): true when the attacker got what they wanted,
    * 'n/a' when the version lacks what the attack targets (no token endpoint yet, say).
    */
-  run(lab: RunningLab, say: (line: string) => void): Promise<boolean | 'n/a'>;
+  run(lab: RunningLab<'as' | 'client'>, say: (line: string) => void): Promise<boolean | 'n/a'>;
 }
 
 const attacks: Record<string, Attack> = {
@@ -34,8 +29,7 @@ const attacks: Record<string, Attack> = {
     fixedIn: 'v01',
     summary: 'make the AS redirect a user (with a code) to the attacker’s site',
     async run(lab, say) {
-      const victim = new Browser();
-      await logInAtAs(lab, victim);
+      const victim = await loggedInBrowser(lab);
       const url = authorizeUrl(lab, { redirect_uri: 'http://evil.example/callback' });
       say(`The attacker sends the victim a link to the real AS:\n    ${url}`);
       const page = await victim.get(url);
@@ -49,11 +43,7 @@ const attacks: Record<string, Attack> = {
     fixedIn: 'v02',
     summary: 'slip the attacker’s own authorization code into the victim’s session',
     async run(lab, say) {
-      const attacker = await runFlow(lab, {
-        username: 'user1',
-        password: 'password1',
-        land: false,
-      });
+      const attacker = await runFlow(lab, { username: 'user1', land: false });
       say(
         `The attacker logs in as user1 and stops before the callback:\n    ${attacker.authorizationResponse.location}`,
       );
@@ -74,11 +64,7 @@ const attacks: Record<string, Attack> = {
       const victim = await runFlow(lab, { username: 'user0', land: false });
       const stolen = victim.params.get('code')!;
       say(`The attacker steals the victim's code from a log or a Referer: ${stolen}`);
-      const attacker = await runFlow(lab, {
-        username: 'user1',
-        password: 'password1',
-        land: false,
-      });
+      const attacker = await runFlow(lab, { username: 'user1', land: false });
       const callback = new URL(attacker.authorizationResponse.location!);
       callback.searchParams.set('code', stolen);
       say(
@@ -98,10 +84,7 @@ const attacks: Record<string, Attack> = {
     fixedIn: 'v03',
     summary: 'redeem an already-used code a second time',
     async run(lab, say) {
-      const browser = new Browser();
-      await logInAtAs(lab, browser);
-      const page = await throughConsent(browser, await browser.get(authorizeUrl(lab)));
-      const code = locationParams(page).get('code')!;
+      const code = await freshCode(lab);
       const first = await postToken(lab, codeForm(lab, code));
       if (first.status === 404) {
         say('This version has no token endpoint: nothing redeems codes yet.');
@@ -111,7 +94,7 @@ const attacks: Record<string, Attack> = {
       const second = await postToken(lab, codeForm(lab, code));
       say(`Someone redeems the same code again: ${second.status} ${JSON.stringify(second.body)}`);
       if (second.status !== 200 && first.status === 200) {
-        const stillThere = (await debugState(lab.urls.as!)).accessTokens?.[first.body.access_token];
+        const stillThere = (await asState(lab)).accessTokens?.[first.body.access_token];
         say(`The first access token ${stillThere ? 'still works' : 'is revoked too'}.`);
       }
       return second.status === 200;
@@ -121,7 +104,7 @@ const attacks: Record<string, Attack> = {
     fixedIn: 'v04',
     summary: 'read a user’s notes without a token, or with a made-up one',
     async run(lab, say) {
-      const bare = await request(lab.urls.as!).get('/api/notes');
+      const bare = await request(lab.urls.as).get('/api/notes');
       if (bare.status === 404) {
         say('This version has no API yet: the token opens nothing.');
         return 'n/a';
@@ -129,9 +112,7 @@ const attacks: Record<string, Attack> = {
       say(
         `GET /api/notes without a token: ${bare.status} ${bare.headers['www-authenticate'] ?? ''}`,
       );
-      const forged = await request(lab.urls.as!)
-        .get('/api/notes')
-        .set('Authorization', 'Bearer forged');
+      const forged = await apiGet(lab, '/api/notes', 'forged');
       say(
         `GET /api/notes with a made-up token: ${forged.status} ${forged.headers['www-authenticate'] ?? ''}`,
       );
@@ -143,32 +124,22 @@ const attacks: Record<string, Attack> = {
     summary: 'keep using a stolen token after the victim noticed nothing',
     async run(lab, say) {
       const { browser } = await runFlow(lab);
-      const tokens = (await debugState(lab.urls.client!, browser)).yourSession.tokens;
+      const tokens = await clientTokens(lab, browser);
       if (!tokens.refresh_token) {
         say('There are no refresh tokens: the thief copies the access token instead.');
-        const use = await request(lab.urls.as!)
-          .get('/api/me')
-          .set('Authorization', `Bearer ${tokens.access_token}`);
+        const use = await apiGet(lab, '/api/me', tokens.access_token);
         say(
           `The thief calls the API with it: ${use.status}. It works until it expires, and nothing can revoke it.`,
         );
         return use.status === 200;
       }
-      const thief = await postToken(lab, {
-        grant_type: 'refresh_token',
-        refresh_token: tokens.refresh_token,
-      });
+      const thief = await postRefresh(lab, tokens.refresh_token);
       say(`The thief uses the stolen refresh token: ${thief.status}, a fresh pair.`);
-      const client = await postToken(lab, {
-        grant_type: 'refresh_token',
-        refresh_token: tokens.refresh_token,
-      });
+      const client = await postRefresh(lab, tokens.refresh_token);
       say(
         `The real client refreshes with the same token: ${client.status} ${client.body.error ?? ''}`,
       );
-      const after = await request(lab.urls.as!)
-        .get('/api/me')
-        .set('Authorization', `Bearer ${thief.body.access_token}`);
+      const after = await apiGet(lab, '/api/me', thief.body.access_token);
       say(`The thief's new access token now: ${after.status}. The whole family is revoked.`);
       return after.status === 200;
     },

@@ -4,8 +4,9 @@
 // these machines are noisy, so compare runs on the same machine.
 
 import { performance } from 'node:perf_hooks';
-import { runFlow } from '../test/helpers/flow.ts';
-import { startVersion } from '../test/helpers/versions.ts';
+import { runFlow } from './lib/flow.ts';
+import { startVersion } from './lib/lab.ts';
+import { clientState } from './lib/state.ts';
 import { findVersion, listVersions, unknownVersionMessage } from './versions.ts';
 
 const FLOWS = 200;
@@ -28,9 +29,7 @@ try {
 
   // A logged-in client session: each page load of the client's home calls the API.
   const { browser } = await runFlow(lab);
-  const session = await browser.get(`${lab.urls.client}/debug/state.json`);
-  const token = (JSON.parse(session.text) as { yourSession: { tokens?: { access_token: string } } })
-    .yourSession.tokens?.access_token;
+  const token = (await clientState(lab, browser)).yourTokens?.access_token;
   if (token) {
     const calls = await measure(API_CALLS, async () => {
       const response = await fetch(`${lab.urls.as}/api/me`, {

@@ -2,6 +2,7 @@
 // A real server would never show this; in a lab, seeing the state is the point.
 
 import { Router, type Request } from 'express';
+import { noStore } from './no-store.ts';
 import type { ExpiringSessionStore } from './session-store.ts';
 
 /** Named sections of in-memory storage, e.g. { clients, users, codes }. */
@@ -14,15 +15,16 @@ export function debugRoutes(state: (req: Request) => DebugState, sessions: Expir
     yourSession: { sessionId: req.sessionID, ...req.session },
     ...state(req),
     allSessions: sessions.list(),
+    sessionPools: sessions.stats(),
   });
 
+  router.use('/debug', noStore);
+
   router.get('/debug/state.json', (req, res) => {
-    res.set('Cache-Control', 'no-store');
     res.json(snapshot(req));
   });
 
   router.get('/debug/state', (req, res) => {
-    res.set('Cache-Control', 'no-store');
     const sections = Object.entries(snapshot(req)).map(([name, value]) => ({
       name,
       json: JSON.stringify(value, null, 2),

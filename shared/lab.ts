@@ -13,8 +13,9 @@ export interface StartLabOptions {
   now?: () => number;
 }
 
-export interface RunningLab {
-  urls: Partial<Record<AppRole, string>>;
+/** A started lab: the URL of each app it runs (R: which apps, e.g. 'as' | 'client'). */
+export interface RunningLab<R extends AppRole = AppRole> {
+  urls: Record<R, string>;
   close(): Promise<void>;
 }
 

@@ -1,35 +1,70 @@
 // An in-memory key/value store with per-entry expiry, the only storage the lab uses.
 //
 // Every entry has a time-to-live. Expired entries are never returned, and a periodic sweep
-// deletes them so memory does not grow with traffic. A hard cap on the number of entries
-// evicts the oldest ones first, so even a flood of requests inside one TTL stays bounded.
+// deletes them so memory does not grow with traffic. Each store is bounded in entries (and,
+// when told how to measure them, in bytes). A full store refuses new entries: it never
+// pushes out an older one to make room unless it was built to (`whenFull: 'evict-oldest'`),
+// because a flood must not be able to evict what a security check relies on (a used code,
+// a rotated refresh token, a logged-in session).
 
-export interface StoreOptions {
+export interface StoreOptions<V> {
   /** Default lifetime of an entry, in milliseconds. `Infinity` keeps entries until deleted. */
   ttlMs: number;
   /** How often expired entries are swept away, in milliseconds. */
   sweepMs?: number;
-  /** Most entries kept at once; inserting beyond it evicts the oldest. */
+  /** Most entries kept at once; default 10,000. */
   maxEntries?: number;
+  /** Most bytes kept at once, as measured by `sizeOf`; default: no limit in bytes. */
+  maxBytes?: number;
+  /** The size of a value in bytes, for `maxBytes`. */
+  sizeOf?: (value: V) => number;
+  /**
+   * What a full store does with a new entry. 'refuse' (the default) throws StoreFullError and
+   * keeps everything it holds. 'evict-oldest' drops the least recently written entries to
+   * make room: only for entries whose loss is harmless, such as anonymous sessions.
+   */
+  whenFull?: 'refuse' | 'evict-oldest';
   /** Clock, replaceable in tests. */
   now?: () => number;
+}
+
+/** A store is full and would have to drop something it must keep: fail closed, 503. */
+export class StoreFullError extends Error {
+  readonly status = 503;
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreFullError';
+  }
 }
 
 interface Entry<V> {
   value: V;
   expiresAt: number;
+  size: number;
 }
+
+// A full store sweeps before it refuses, but at most this often: a flood must not turn every
+// write into a walk over the whole store.
+const SWEEP_WHEN_FULL_EVERY_MS = 1_000;
 
 export class Store<V> {
   readonly #entries = new Map<string, Entry<V>>();
   readonly #ttlMs: number;
   readonly #maxEntries: number;
+  readonly #maxBytes: number;
+  readonly #sizeOf: ((value: V) => number) | undefined;
+  readonly #evictOldest: boolean;
   readonly #now: () => number;
   readonly #timer: NodeJS.Timeout | undefined;
+  #bytes = 0;
+  #lastSweep = -Infinity;
 
-  constructor(options: StoreOptions) {
+  constructor(options: StoreOptions<V>) {
     this.#ttlMs = options.ttlMs;
     this.#maxEntries = options.maxEntries ?? 10_000;
+    this.#maxBytes = options.maxBytes ?? Infinity;
+    this.#sizeOf = options.sizeOf;
+    this.#evictOldest = options.whenFull === 'evict-oldest';
     this.#now = options.now ?? Date.now;
     if (Number.isFinite(options.ttlMs)) {
       this.#timer = setInterval(() => this.sweep(), options.sweepMs ?? 30_000);
@@ -38,21 +73,37 @@ export class Store<V> {
     }
   }
 
+  /** Store `value` under `key`. Throws StoreFullError when there is no room for it. */
   set(key: string, value: V, ttlMs: number = this.#ttlMs): void {
-    this.#entries.delete(key); // re-insert so Map order stays oldest-first
-    this.#entries.set(key, { value, expiresAt: this.#now() + ttlMs });
-    while (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.#entries.delete(oldest);
+    const size = this.#sizeOf?.(value) ?? 0;
+    if (size > this.#maxBytes) {
+      throw new StoreFullError(`An entry of ${size} bytes is larger than this store allows.`);
     }
+    const fits = () => {
+      const old = this.#entries.get(key);
+      const entries = this.#entries.size + (old ? 0 : 1);
+      return entries <= this.#maxEntries && this.#bytes - (old?.size ?? 0) + size <= this.#maxBytes;
+    };
+    if (!fits() && this.#now() - this.#lastSweep >= SWEEP_WHEN_FULL_EVERY_MS) this.sweep();
+    if (!fits()) {
+      if (!this.#evictOldest) {
+        throw new StoreFullError('The store is full, and nothing it holds may be dropped.');
+      }
+      for (const oldest of this.#entries.keys()) {
+        if (fits()) break;
+        if (oldest !== key) this.#remove(oldest);
+      }
+    }
+    this.#remove(key); // re-insert so Map order stays least recently written first
+    this.#entries.set(key, { value, expiresAt: this.#now() + ttlMs, size });
+    this.#bytes += size;
   }
 
   get(key: string): V | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt <= this.#now()) {
-      this.#entries.delete(key);
+      this.#remove(key);
       return undefined;
     }
     return entry.value;
@@ -62,8 +113,28 @@ export class Store<V> {
     return this.get(key) !== undefined;
   }
 
+  /**
+   * Get and delete in one synchronous step: of two requests taking the same key, exactly one
+   * gets the value. This is how single-use values (state, consent ids) are consumed.
+   */
+  take(key: string): V | undefined {
+    const value = this.get(key);
+    if (value !== undefined) this.#remove(key);
+    return value;
+  }
+
   delete(key: string): boolean {
-    return this.#entries.delete(key);
+    return this.#remove(key);
+  }
+
+  /** Give a live entry a new lifetime without changing its value. False when it is gone. */
+  touch(key: string, ttlMs: number = this.#ttlMs): boolean {
+    const value = this.get(key);
+    if (value === undefined) return false;
+    const { size } = this.#entries.get(key)!;
+    this.#entries.delete(key);
+    this.#entries.set(key, { value, expiresAt: this.#now() + ttlMs, size });
+    return true;
   }
 
   /** Milliseconds until `key` expires, or undefined when it is absent or expired. */
@@ -95,17 +166,28 @@ export class Store<V> {
     );
   }
 
+  /** The lifetime an entry gets unless set() is told otherwise. */
+  get ttlMs(): number {
+    return this.#ttlMs;
+  }
+
   get size(): number {
     return this.entries().length;
+  }
+
+  /** Bytes held, as measured by `sizeOf` (0 without it). */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** Delete every expired entry. Runs on a timer; callable directly in tests. */
   sweep(): number {
     const now = this.#now();
+    this.#lastSweep = now;
     let removed = 0;
     for (const [key, entry] of this.#entries) {
       if (entry.expiresAt <= now) {
-        this.#entries.delete(key);
+        this.#remove(key);
         removed++;
       }
     }
@@ -115,5 +197,12 @@ export class Store<V> {
   /** Stop the sweep timer. */
   close(): void {
     if (this.#timer) clearInterval(this.#timer);
+  }
+
+  #remove(key: string): boolean {
+    const entry = this.#entries.get(key);
+    if (!entry) return false;
+    this.#bytes -= entry.size;
+    return this.#entries.delete(key);
   }
 }

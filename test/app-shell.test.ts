@@ -4,17 +4,17 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
-import { runFlow } from './helpers/flow.ts';
-import { startVersion, versionsFrom } from './helpers/versions.ts';
+import { runFlow } from '../scripts/lib/flow.ts';
+import { startVersion, versionsFrom } from '../scripts/lib/lab.ts';
 
 describe.each(versionsFrom('v01'))('%s: every app', (version) => {
-  let lab: RunningLab;
+  let lab: RunningLab<'as' | 'client'>;
   beforeAll(async () => {
     lab = await startVersion(version);
   });
   afterAll(() => lab.close());
 
-  const apps = () => Object.entries(lab.urls) as Array<[string, string]>;
+  const apps = () => Object.entries(lab.urls);
 
   it('serves a home page titled with the app’s name and coloured by its role', async () => {
     for (const [role, url] of apps()) {
@@ -40,7 +40,7 @@ describe.each(versionsFrom('v01'))('%s: every app', (version) => {
   });
 
   it('dumps session and storage on /debug/state.json and /debug/state', async () => {
-    const as = await request(lab.urls.as!).get('/debug/state.json');
+    const as = await request(lab.urls.as).get('/debug/state.json');
     expect(as.status).toBe(200);
     expect(as.headers['cache-control']).toBe('no-store');
     expect(Object.keys(as.body)).toEqual(
@@ -49,7 +49,7 @@ describe.each(versionsFrom('v01'))('%s: every app', (version) => {
     expect(as.body.clients['demo-client'].redirectUris).toEqual([`${lab.urls.client}/callback`]);
     expect(as.body.users.user0.password).toBe('password0');
 
-    const client = await request(lab.urls.client!).get('/debug/state.json');
+    const client = await request(lab.urls.client).get('/debug/state.json');
     expect(client.body.config.clientId).toBe('demo-client');
 
     for (const [, url] of apps()) {
@@ -68,7 +68,7 @@ describe.each(versionsFrom('v01'))('%s: every app', (version) => {
   });
 
   it('turns a malformed body into a 400 page without a stack trace', async () => {
-    const response = await request(lab.urls.as!)
+    const response = await request(lab.urls.as)
       .post('/login')
       .type('form')
       .send('username=' + 'x'.repeat(30_000));
@@ -76,7 +76,7 @@ describe.each(versionsFrom('v01'))('%s: every app', (version) => {
     expect(response.text).not.toMatch(/at \w+ \(|node_modules/);
 
     const many = Array.from({ length: 200 }, (_, i) => `p${i}=1`).join('&');
-    const tooMany = await request(lab.urls.as!).post('/login').type('form').send(many);
+    const tooMany = await request(lab.urls.as).post('/login').type('form').send(many);
     expect(tooMany.status).toBe(413);
     expect(tooMany.text).not.toMatch(/at \w+ \(|node_modules/);
   });

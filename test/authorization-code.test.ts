@@ -3,11 +3,12 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
-import { debugState, runFlow } from './helpers/flow.ts';
-import { manualClock, startVersion, versionsFrom } from './helpers/versions.ts';
+import { runFlow } from '../scripts/lib/flow.ts';
+import { manualClock, startVersion, versionsFrom } from '../scripts/lib/lab.ts';
+import { asState } from '../scripts/lib/state.ts';
 
 describe.each(versionsFrom('v01'))('%s: the authorization code', (version) => {
-  let lab: RunningLab;
+  let lab: RunningLab<'as' | 'client'>;
   const clock = manualClock();
   beforeAll(async () => {
     lab = await startVersion(version, { now: clock.now });
@@ -27,8 +28,8 @@ describe.each(versionsFrom('v01'))('%s: the authorization code', (version) => {
   });
 
   it('is bound to the client, the redirect_uri and the user', async () => {
-    const { params } = await runFlow(lab, { username: 'user1', password: 'password1' });
-    const grant = (await debugState(lab.urls.as!)).codes[params.get('code')!];
+    const { params } = await runFlow(lab, { username: 'user1' });
+    const grant = (await asState(lab)).codes[params.get('code')!];
     expect(grant).toMatchObject({
       clientId: 'demo-client',
       redirectUri: `${lab.urls.client}/callback`,
@@ -39,14 +40,14 @@ describe.each(versionsFrom('v01'))('%s: the authorization code', (version) => {
   it('expires after 60 seconds', async () => {
     const { params } = await runFlow(lab);
     const code = params.get('code')!;
-    const grant = (await debugState(lab.urls.as!)).codes[code];
-    expect(grant.expiresInMs).toBeGreaterThan(0);
-    expect(grant.expiresInMs).toBeLessThanOrEqual(60_000);
+    const grant = (await asState(lab)).codes[code];
+    expect(grant?.expiresInMs).toBeGreaterThan(0);
+    expect(grant?.expiresInMs).toBeLessThanOrEqual(60_000);
 
     clock.advance(59_000);
-    expect((await debugState(lab.urls.as!)).codes[code]).toBeDefined();
+    expect((await asState(lab)).codes[code]).toBeDefined();
     clock.advance(2_000);
-    expect((await debugState(lab.urls.as!)).codes[code]).toBeUndefined();
+    expect((await asState(lab)).codes[code]).toBeUndefined();
   });
 
   it('is shown on the client callback page, escaped', async () => {

@@ -4,9 +4,10 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
-import { Browser } from './helpers/browser.ts';
-import { authorizeUrl, logInAtAs, throughConsent } from './helpers/flow.ts';
-import { startVersion, versionsBefore, versionsFrom } from './helpers/versions.ts';
+import type { Browser } from '../scripts/lib/browser.ts';
+import { authorizeUrl, loggedInBrowser, throughConsent } from '../scripts/lib/flow.ts';
+import { startVersion, versionsFrom } from '../scripts/lib/lab.ts';
+import { versionsBefore } from './helpers/versions.ts';
 
 function expectErrorPage(
   page: { status: number; location: string | undefined; text: string },
@@ -19,12 +20,11 @@ function expectErrorPage(
 }
 
 describe.each(versionsFrom('v01'))('%s: the authorization request', (version) => {
-  let lab: RunningLab;
+  let lab: RunningLab<'as' | 'client'>;
   let browser: Browser;
   beforeAll(async () => {
     lab = await startVersion(version);
-    browser = new Browser();
-    await logInAtAs(lab, browser);
+    browser = await loggedInBrowser(lab);
   });
   afterAll(() => lab.close());
 
@@ -92,7 +92,7 @@ describe.each(versionsFrom('v01'))('%s: the authorization request', (version) =>
   });
 
   it('answers with a page that cannot be framed (RFC 9700 §4.16)', async () => {
-    const response = await request(lab.urls.as!).get('/login');
+    const response = await request(lab.urls.as).get('/login');
     expect(response.headers['x-frame-options']).toBe('DENY');
     expect(response.headers['content-security-policy']).toContain("frame-ancestors 'none'");
   });
@@ -101,12 +101,11 @@ describe.each(versionsFrom('v01'))('%s: the authorization request', (version) =>
 // v01 shows every error on the AS; from v02 on, errors after the redirect_uri is trusted are
 // redirected to the client (see state-csrf.test.ts).
 describe.each(versionsBefore('v02'))('%s: response_type errors stay on the AS', (version) => {
-  let lab: RunningLab;
+  let lab: RunningLab<'as' | 'client'>;
   let browser: Browser;
   beforeAll(async () => {
     lab = await startVersion(version);
-    browser = new Browser();
-    await logInAtAs(lab, browser);
+    browser = await loggedInBrowser(lab);
   });
   afterAll(() => lab.close());
 

@@ -3,9 +3,9 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
-import { Browser, type Page } from './helpers/browser.ts';
-import { logInAtAs, runFlow } from './helpers/flow.ts';
-import { startVersion, versionsFrom } from './helpers/versions.ts';
+import type { Browser, Page } from '../scripts/lib/browser.ts';
+import { logInAtAs, runFlow } from '../scripts/lib/flow.ts';
+import { startVersion, versionsFrom } from '../scripts/lib/lab.ts';
 
 const HOSTILE = [
   '',
@@ -75,7 +75,7 @@ function expectSafe(page: Page, registered: string[]) {
 }
 
 describe.each(versionsFrom('v01'))('%s: hostile input', (version) => {
-  let lab: RunningLab;
+  let lab: RunningLab<'as' | 'client'>;
   let browser: Browser;
   let registered: string[];
   beforeAll(async () => {
@@ -90,39 +90,37 @@ describe.each(versionsFrom('v01'))('%s: hostile input', (version) => {
 
   const queries = hostileQueries(40);
 
-  it('GET endpoints', async () => {
-    const paths = [
-      [lab.urls.as, '/authorize'],
-      [lab.urls.as, '/login'],
-      [lab.urls.as, '/consent'],
-      [lab.urls.as, '/logout'],
-      [lab.urls.as, '/api/me'],
-      [lab.urls.client, '/callback'],
-      [lab.urls.client, '/'],
+  /** Send every hostile query to each path of the AS and of the client; check every answer. */
+  async function sweep(
+    paths: { as: string[]; client: string[] },
+    send: (url: string, query: string) => Promise<Page>,
+  ) {
+    const urls = [
+      ...paths.as.map((path) => `${lab.urls.as}${path}`),
+      ...paths.client.map((path) => `${lab.urls.client}${path}`),
     ];
-    for (const [base, path] of paths) {
-      for (const query of queries) {
-        expectSafe(await browser.get(`${base}${path}?${query}`), registered);
-      }
+    for (const url of urls) {
+      for (const query of queries) expectSafe(await send(url, query), registered);
     }
-  });
+  }
 
-  it('POST endpoints', async () => {
-    const paths = [
-      [lab.urls.as, '/login'],
-      [lab.urls.as, '/consent'],
-      [lab.urls.as, '/logout'],
-      [lab.urls.as, '/token'],
-      [lab.urls.as, '/revoke'],
-      [lab.urls.as, '/api/notes'],
-      [lab.urls.client, '/notes'],
-    ];
-    for (const [base, path] of paths) {
-      for (const query of queries) {
-        expectSafe(await browser.postRaw(`${base}${path}`, query), registered);
-      }
-    }
-  });
+  it('GET endpoints', () =>
+    sweep(
+      {
+        as: ['/authorize', '/login', '/consent', '/logout', '/api/me'],
+        client: ['/callback', '/'],
+      },
+      (url, query) => browser.get(`${url}?${query}`),
+    ));
+
+  it('POST endpoints', () =>
+    sweep(
+      {
+        as: ['/login', '/consent', '/logout', '/token', '/revoke', '/api/notes'],
+        client: ['/notes'],
+      },
+      (url, query) => browser.postRaw(url, query),
+    ));
 
   it('leaves the lab working afterwards', async () => {
     const { callback } = await runFlow(lab);

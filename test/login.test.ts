@@ -3,19 +3,19 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
-import { Browser } from './helpers/browser.ts';
+import { Browser } from '../scripts/lib/browser.ts';
 import {
   authorizeUrl,
-  debugState,
   logInAtAs,
   runFlow,
   submitLogin,
   throughConsent,
-} from './helpers/flow.ts';
-import { startVersion, versionsFrom } from './helpers/versions.ts';
+} from '../scripts/lib/flow.ts';
+import { startVersion, versionsFrom } from '../scripts/lib/lab.ts';
+import { asState } from '../scripts/lib/state.ts';
 
 describe.each(versionsFrom('v01'))('%s: the login detour', (version) => {
-  let lab: RunningLab;
+  let lab: RunningLab<'as' | 'client'>;
   beforeAll(async () => {
     lab = await startVersion(version);
   });
@@ -28,7 +28,7 @@ describe.each(versionsFrom('v01'))('%s: the login detour', (version) => {
     expect(page.status).toBe(302);
     expect(page.location).toBe('/login');
 
-    const state = await debugState(lab.urls.as!, browser);
+    const state = await asState(lab, browser);
     expect(state.yourSession.pendingAuthorize).toBe(new URL(url).pathname + new URL(url).search);
 
     const form = await browser.follow(page);
@@ -63,7 +63,7 @@ describe.each(versionsFrom('v01'))('%s: the login detour', (version) => {
   it('shows the form again on a wrong password, stores nothing and issues no code', async () => {
     const browser = new Browser();
     await browser.get(authorizeUrl(lab));
-    const codesBefore = Object.keys((await debugState(lab.urls.as!)).codes).length;
+    const codesBefore = Object.keys((await asState(lab)).codes).length;
 
     const page = await submitLogin(lab, browser, { username: 'user0', password: 'wrong' });
     expect(page.status).toBe(401);
@@ -71,7 +71,7 @@ describe.each(versionsFrom('v01'))('%s: the login detour', (version) => {
     expect(page.text).toContain('Wrong username or password');
     expect(page.text).toMatch(/<form[^>]+action="\/login"/);
 
-    const state = await debugState(lab.urls.as!, browser);
+    const state = await asState(lab, browser);
     expect(state.yourSession.user).toBeUndefined();
     expect(state.yourSession.pendingAuthorize).toBeDefined(); // still waiting, still resumable
     expect(Object.keys(state.codes)).toHaveLength(codesBefore);
@@ -89,7 +89,7 @@ describe.each(versionsFrom('v01'))('%s: the login detour', (version) => {
     const page = await submitLogin(lab, browser, form);
     expect(page.status).toBe(401);
     // Nothing stored for a failed login: no user in the session (if there is one at all).
-    expect((await debugState(lab.urls.as!, browser)).yourSession.user).toBeUndefined();
+    expect((await asState(lab, browser)).yourSession.user).toBeUndefined();
   });
 
   it('escapes a username echoed back into the form', async () => {
@@ -104,10 +104,7 @@ describe.each(versionsFrom('v01'))('%s: the login detour', (version) => {
 
   it('runs the whole flow end to end for both users', async () => {
     for (const username of ['user0', 'user1']) {
-      const { callback, params } = await runFlow(lab, {
-        username,
-        password: username.replace('user', 'password'),
-      });
+      const { callback, params } = await runFlow(lab, { username });
       expect(callback.status).toBe(200);
       expect(callback.text).toContain(params.get('code'));
     }

@@ -4,17 +4,18 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
-import { Browser } from './helpers/browser.ts';
+import { Browser } from '../scripts/lib/browser.ts';
 import {
   authorizeUrl,
-  debugState,
   locationParams,
-  logInAtAs,
+  loggedInBrowser,
   pkcePair,
   runFlow,
-} from './helpers/flow.ts';
-import { codeForm, freshCode, postToken } from './helpers/token.ts';
-import { startVersion, versionsBetween, versionsFrom } from './helpers/versions.ts';
+} from '../scripts/lib/flow.ts';
+import { startVersion, versionsFrom } from '../scripts/lib/lab.ts';
+import { asState, clientState } from '../scripts/lib/state.ts';
+import { codeForm, freshCode, postToken } from '../scripts/lib/token.ts';
+import { versionsBetween } from './helpers/versions.ts';
 
 /**
  * Code injection with a stolen code (RFC 9700 §4.5): the attacker steals the victim's code
@@ -22,11 +23,11 @@ import { startVersion, versionsBetween, versionsFrom } from './helpers/versions.
  * real client, and swaps the victim's code into their own callback. The state is the
  * attacker's own, so it matches; only PKCE can tell that the code belongs to another flow.
  */
-async function injectStolenCode(lab: RunningLab) {
+async function injectStolenCode(lab: RunningLab<'client'>) {
   const victim = await runFlow(lab, { username: 'user0', land: false });
   const stolenCode = victim.params.get('code')!;
 
-  const attacker = await runFlow(lab, { username: 'user1', password: 'password1', land: false });
+  const attacker = await runFlow(lab, { username: 'user1', land: false });
   const callback = new URL(attacker.authorizationResponse.location!);
   callback.searchParams.set('code', stolenCode);
   const page = await attacker.browser.get(callback.href);
@@ -34,7 +35,7 @@ async function injectStolenCode(lab: RunningLab) {
 }
 
 describe.each(versionsBetween('v02', 'v03'))('%s: code injection (the attack works)', (version) => {
-  let lab: RunningLab;
+  let lab: RunningLab<'as' | 'client'>;
   beforeAll(async () => {
     lab = await startVersion(version);
   });
@@ -49,12 +50,11 @@ describe.each(versionsBetween('v02', 'v03'))('%s: code injection (the attack wor
 });
 
 describe.each(versionsFrom('v03'))('%s: PKCE', (version) => {
-  let lab: RunningLab;
+  let lab: RunningLab<'as' | 'client'>;
   let browser: Browser;
   beforeAll(async () => {
     lab = await startVersion(version);
-    browser = new Browser();
-    await logInAtAs(lab, browser);
+    browser = await loggedInBrowser(lab);
   });
   afterAll(() => lab.close());
 
@@ -65,7 +65,7 @@ describe.each(versionsFrom('v03'))('%s: PKCE', (version) => {
       const params = locationParams(start);
       expect(params.get('code_challenge_method')).toBe('S256');
 
-      const verifier = (await debugState(lab.urls.client!, client)).yourSession.pkceVerifier;
+      const verifier = (await clientState(lab, client)).yourPendingLogin!.verifier!;
       expect(verifier).toMatch(/^[A-Za-z0-9._~-]{43,128}$/); // RFC 7636 §4.1
       const challenge = createHash('sha256').update(verifier).digest('base64url');
       expect(params.get('code_challenge')).toBe(challenge); // RFC 7636 §4.2, unpadded
@@ -78,13 +78,17 @@ describe.each(versionsFrom('v03'))('%s: PKCE', (version) => {
       const { browser: client, callback } = await runFlow(lab);
       expect(callback.status).toBe(200);
       expect(callback.text).toContain('Logged in: the client holds an access token');
-      const session = (await debugState(lab.urls.client!, client)).yourSession;
-      expect(session.pkceVerifier).toBeUndefined();
-      expect(session.tokens.token_type).toBe('Bearer');
-      const back = session.transcript.filter((hop: { title: string }) => /^Token/.test(hop.title));
+      const state = await clientState(lab, client);
+      expect(state.yourTokens!.token_type).toBe('Bearer');
+      const back = state.yourSession.transcript!.filter((hop) => /^Token/.test(hop.title));
       expect(back).toHaveLength(2);
-      expect(back[0].params.code_verifier).toMatch(/^[A-Za-z0-9._~-]{43,128}$/);
-      expect(back[1].line).toMatch(/^200/);
+      const verifier = back[0]!.params!.code_verifier;
+      expect(verifier).toMatch(/^[A-Za-z0-9._~-]{43,128}$/);
+      expect(back[1]!.line).toMatch(/^200/);
+      // Used once, then gone: no pending login of any browser holds it any more.
+      expect(state.yourPendingLogin).toBeUndefined();
+      const kept = Object.values(state.pendingLogins!).map((login) => login.verifier);
+      expect(kept).not.toContain(verifier);
     });
   });
 
@@ -113,7 +117,7 @@ describe.each(versionsFrom('v03'))('%s: PKCE', (version) => {
       const { challenge } = pkcePair();
       const page = await browser.get(authorizeUrl(lab, { code_challenge: challenge }));
       const code = locationParams(page).get('code')!;
-      expect((await debugState(lab.urls.as!)).codes[code].codeChallenge).toBe(challenge);
+      expect((await asState(lab)).codes[code]!.codeChallenge).toBe(challenge);
     });
   });
 
@@ -169,21 +173,22 @@ describe.each(versionsFrom('v03'))('%s: PKCE', (version) => {
       expect(page.status).toBe(400);
       expect(page.text).toContain('could not be exchanged');
       expect(page.text).toContain('invalid_grant');
-      const session = (await debugState(lab.urls.client!, attacker)).yourSession;
+      const session = (await clientState(lab, attacker)).yourSession;
       expect(session.tokens).toBeUndefined();
     });
 
     it('code replay: the client’s own code cannot be redeemed a second time', async () => {
       const { browser: client } = await runFlow(lab);
-      const session = (await debugState(lab.urls.client!, client)).yourSession;
-      const request = session.transcript.find((hop: { channel: string }) => hop.channel === 'back');
-      const { Authorization: _shown, ...form } = request.params;
+      const state = await clientState(lab, client);
+      const request = state.yourSession.transcript!.find((hop) => hop.channel === 'back')!;
+      // The transcript shows the form the client sent, and its Authorization header.
+      const { Authorization: _shown, ...form } = request.params as Record<string, string>;
       const replay = await postToken(lab, form);
       expect(replay.status).toBe(400);
       expect(replay.body.error).toBe('invalid_grant');
       // RFC 6749 §4.1.2: the token from the first redemption is revoked.
-      const tokens = (await debugState(lab.urls.as!)).accessTokens;
-      expect(tokens[session.tokens.access_token]).toBeUndefined();
+      const tokens = (await asState(lab)).accessTokens!;
+      expect(tokens[state.yourTokens!.access_token]).toBeUndefined();
     });
   });
 });

@@ -4,19 +4,19 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
-import { Browser } from './helpers/browser.ts';
+import { apiGet, apiPost } from '../scripts/lib/api.ts';
 import {
   authorizeUrl,
   locationParams,
-  logInAtAs,
+  loggedInBrowser,
   runFlow,
-  throughConsent,
-} from './helpers/flow.ts';
-import { codeForm, postToken } from './helpers/token.ts';
-import { manualClock, startVersion, versionsFrom } from './helpers/versions.ts';
+  submitClientForm,
+} from '../scripts/lib/flow.ts';
+import { manualClock, startVersion, versionsFrom } from '../scripts/lib/lab.ts';
+import { codeForm, postToken, tokensFor } from '../scripts/lib/token.ts';
 
 describe.each(versionsFrom('v04'))('%s: the protected API', (version) => {
-  let lab: RunningLab;
+  let lab: RunningLab<'as' | 'client'>;
   const clock = manualClock();
   let full: string; // profile notes:read notes:write
   let readOnly: string; // profile notes:read
@@ -28,16 +28,13 @@ describe.each(versionsFrom('v04'))('%s: the protected API', (version) => {
   afterAll(() => lab.close());
 
   async function tokenFor(username: string, scope: string) {
-    const browser = new Browser();
-    await logInAtAs(lab, browser, username);
-    const page = await throughConsent(browser, await browser.get(authorizeUrl(lab, { scope })));
-    const response = await postToken(lab, codeForm(lab, locationParams(page).get('code')!));
-    expect(response.body.scope).toBe(scope);
-    return response.body.access_token as string;
+    const tokens = await tokensFor(lab, { username, scope });
+    expect(tokens.scope).toBe(scope);
+    return tokens.access_token;
   }
 
-  const api = () => request(lab.urls.as!);
-  const bearer = (token: string) => `Bearer ${token}`;
+  /** For requests without a well-formed Bearer header: none, another scheme, a malformed one. */
+  const api = () => request(lab.urls.as);
 
   /** Parse `Bearer realm="x", error="y"` into { realm: 'x', error: 'y' }. */
   const challenge = (response: request.Response) => {
@@ -50,31 +47,26 @@ describe.each(versionsFrom('v04'))('%s: the protected API', (version) => {
 
   describe('with a good token', () => {
     it('GET /api/me returns the user (needs profile)', async () => {
-      const response = await api().get('/api/me').set('Authorization', bearer(full));
+      const response = await apiGet(lab, '/api/me', full);
       expect(response.status).toBe(200);
       expect(response.body).toEqual({ username: 'user0', name: 'Ada Lovelace' });
     });
 
     it('GET /api/notes lists the user’s notes (needs notes:read)', async () => {
-      const response = await api().get('/api/notes').set('Authorization', bearer(readOnly));
+      const response = await apiGet(lab, '/api/notes', readOnly);
       expect(response.status).toBe(200);
       expect(response.body.notes[0].text).toContain('bombe');
     });
 
     it('POST /api/notes adds a note (needs notes:write), form or JSON', async () => {
-      const form = await api()
-        .post('/api/notes')
-        .set('Authorization', bearer(full))
+      const form = await apiPost(lab, '/api/notes', full)
         .type('form')
         .send('text=Hello+from+a+test');
       expect(form.status).toBe(201);
       expect(form.body.note).toMatchObject({ text: 'Hello from a test', via: 'demo-client' });
-      const json = await api()
-        .post('/api/notes')
-        .set('Authorization', bearer(full))
-        .send({ text: 'JSON too' });
+      const json = await apiPost(lab, '/api/notes', full).send({ text: 'JSON too' });
       expect(json.status).toBe(201);
-      const list = await api().get('/api/notes').set('Authorization', bearer(full));
+      const list = await apiGet(lab, '/api/notes', full);
       expect(list.body.notes.map((note: { text: string }) => note.text)).toEqual(
         expect.arrayContaining(['Hello from a test', 'JSON too']),
       );
@@ -87,11 +79,7 @@ describe.each(versionsFrom('v04'))('%s: the protected API', (version) => {
 
     it('refuses an empty or oversized note with 400 invalid_request', async () => {
       for (const text of ['', '   ', 'x'.repeat(281)]) {
-        const response = await api()
-          .post('/api/notes')
-          .set('Authorization', bearer(full))
-          .type('form')
-          .send({ text });
+        const response = await apiPost(lab, '/api/notes', full).type('form').send({ text });
         expect(response.status).toBe(400);
         expect(response.body.error).toBe('invalid_request');
       }
@@ -133,9 +121,7 @@ describe.each(versionsFrom('v04'))('%s: the protected API', (version) => {
     });
 
     it('token in the header and the body → 400 invalid_request', async () => {
-      const response = await api()
-        .post('/api/notes')
-        .set('Authorization', bearer(full))
+      const response = await apiPost(lab, '/api/notes', full)
         .type('form')
         .send({ access_token: full, text: 'x' });
       expect(response.status).toBe(400);
@@ -143,16 +129,14 @@ describe.each(versionsFrom('v04'))('%s: the protected API', (version) => {
     });
 
     it('a forged (unknown) token → 401 invalid_token', async () => {
-      const response = await api().get('/api/me').set('Authorization', bearer('forged-token-123'));
+      const response = await apiGet(lab, '/api/me', 'forged-token-123');
       expect(response.status).toBe(401);
       expect(challenge(response)).toMatchObject({ realm: 'oauth-lab', error: 'invalid_token' });
       expect(response.body.error).toBe('invalid_token');
     });
 
     it('a token without the needed scope → 403 insufficient_scope naming the scope', async () => {
-      const response = await api()
-        .post('/api/notes')
-        .set('Authorization', bearer(readOnly))
+      const response = await apiPost(lab, '/api/notes', readOnly)
         .type('form')
         .send({ text: 'should not be written' });
       expect(response.status).toBe(403);
@@ -160,19 +144,18 @@ describe.each(versionsFrom('v04'))('%s: the protected API', (version) => {
         error: 'insufficient_scope',
         scope: 'notes:write',
       });
-      const list = await api().get('/api/notes').set('Authorization', bearer(readOnly));
+      const list = await apiGet(lab, '/api/notes', readOnly);
       expect(JSON.stringify(list.body)).not.toContain('should not be written');
     });
 
     it('a revoked token (its code was replayed) → 401 invalid_token', async () => {
-      const browser = new Browser();
-      await logInAtAs(lab, browser, 'user0');
+      const browser = await loggedInBrowser(lab);
       const page = await browser.get(authorizeUrl(lab, { scope: 'profile' }));
       const code = locationParams(page).get('code')!;
       const token = (await postToken(lab, codeForm(lab, code))).body.access_token;
-      expect((await api().get('/api/me').set('Authorization', bearer(token))).status).toBe(200);
+      expect((await apiGet(lab, '/api/me', token)).status).toBe(200);
       await postToken(lab, codeForm(lab, code)); // the replay revokes the token
-      const response = await api().get('/api/me').set('Authorization', bearer(token));
+      const response = await apiGet(lab, '/api/me', token);
       expect(response.status).toBe(401);
       expect(challenge(response).error).toBe('invalid_token');
     });
@@ -180,7 +163,7 @@ describe.each(versionsFrom('v04'))('%s: the protected API', (version) => {
     it('an expired token → 401 invalid_token', async () => {
       const token = await tokenFor('user0', 'profile');
       clock.advance(24 * 60 * 60_000);
-      const response = await api().get('/api/me').set('Authorization', bearer(token));
+      const response = await apiGet(lab, '/api/me', token);
       expect(response.status).toBe(401);
       expect(challenge(response).error).toBe('invalid_token');
     });
@@ -188,7 +171,7 @@ describe.each(versionsFrom('v04'))('%s: the protected API', (version) => {
 });
 
 describe.each(versionsFrom('v04'))('%s: the client uses the API, and logs out', (version) => {
-  let lab: RunningLab;
+  let lab: RunningLab<'as' | 'client'>;
   beforeAll(async () => {
     lab = await startVersion(version);
   });
@@ -198,7 +181,7 @@ describe.each(versionsFrom('v04'))('%s: the client uses the API, and logs out', 
     const { browser } = await runFlow(lab);
     const home = await browser.get(`${lab.urls.client}/`);
     expect(home.text).toContain('analytical engine');
-    const added = await browser.post(`${lab.urls.client}/notes`, { text: 'Written <b>by</b> me' });
+    const added = await submitClientForm(lab, browser, '/notes', { text: 'Written <b>by</b> me' });
     expect(added.status).toBe(303);
     const after = await browser.get(`${lab.urls.client}/`);
     expect(after.text).toContain('Written &lt;b&gt;by&lt;/b&gt; me');
@@ -206,12 +189,8 @@ describe.each(versionsFrom('v04'))('%s: the client uses the API, and logs out', 
   });
 
   it('shows the API’s 403 when the user did not grant notes:write', async () => {
-    const { browser } = await runFlow(lab, {
-      username: 'user1',
-      password: 'password1',
-      grant: ['profile', 'notes:read'],
-    });
-    await browser.post(`${lab.urls.client}/notes`, { text: 'nope' });
+    const { browser } = await runFlow(lab, { username: 'user1', grant: ['profile', 'notes:read'] });
+    await submitClientForm(lab, browser, '/notes', { text: 'nope' });
     const home = await browser.get(`${lab.urls.client}/`);
     expect(home.text).toContain('POST /api/notes: 403 insufficient_scope');
     expect(home.text).not.toContain('Note added');
@@ -219,7 +198,7 @@ describe.each(versionsFrom('v04'))('%s: the client uses the API, and logs out', 
 
   it('logout ends the client session, then the AS session through the AS’s own form', async () => {
     const { browser } = await runFlow(lab);
-    const out = await browser.post(`${lab.urls.client}/logout`, {});
+    const out = await submitClientForm(lab, browser, '/logout');
     expect(out.status).toBe(303);
     expect(out.location).toBe(`${lab.urls.as}/logout?client_id=demo-client`);
     expect((await browser.get(`${lab.urls.client}/`)).text).toContain('Log in');

@@ -5,38 +5,27 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
-import { Browser } from './helpers/browser.ts';
+import { apiGet } from '../scripts/lib/api.ts';
+import type { Browser } from '../scripts/lib/browser.ts';
+import { runFlow, submitClientForm } from '../scripts/lib/flow.ts';
+import { manualClock, startVersion, versionsFrom } from '../scripts/lib/lab.ts';
+import { asState, clientState, clientTokens } from '../scripts/lib/state.ts';
 import {
-  authorizeUrl,
-  debugState,
-  locationParams,
-  logInAtAs,
-  runFlow,
-  throughConsent,
-} from './helpers/flow.ts';
-import { basic, BATCH, codeForm, OTHER, postToken } from './helpers/token.ts';
-import { manualClock, startVersion, versionsBetween, versionsFrom } from './helpers/versions.ts';
+  basic,
+  BATCH,
+  codeForm,
+  freshCode,
+  OTHER,
+  postRefresh,
+  postToken,
+  tokensFor,
+} from '../scripts/lib/token.ts';
+import { versionsBetween } from './helpers/versions.ts';
 
 const ALL = 'profile notes:read notes:write';
 
-/** Log in, consent to `scope`, redeem the code: the token response. */
-async function tokensFor(lab: RunningLab, scope = ALL) {
-  const browser = new Browser();
-  await logInAtAs(lab, browser, 'user0');
-  const page = await throughConsent(browser, await browser.get(authorizeUrl(lab, { scope })));
-  const response = await postToken(lab, codeForm(lab, locationParams(page).get('code')!));
-  expect(response.status).toBe(200);
-  return response.body as Record<string, string>;
-}
-
-const refresh = (lab: RunningLab, refreshToken: string, extra: Record<string, string> = {}) =>
-  postToken(lab, { grant_type: 'refresh_token', refresh_token: refreshToken, ...extra });
-
-const me = (lab: RunningLab, accessToken: string) =>
-  request(lab.urls.as!).get('/api/me').set('Authorization', `Bearer ${accessToken}`);
-
 describe.each(versionsBetween('v04', 'v05'))('%s: no refresh tokens (the contrast)', (version) => {
-  let lab: RunningLab;
+  let lab: RunningLab<'as' | 'client'>;
   const clock = manualClock();
   beforeAll(async () => {
     lab = await startVersion(version, { now: clock.now });
@@ -44,17 +33,17 @@ describe.each(versionsBetween('v04', 'v05'))('%s: no refresh tokens (the contras
   afterAll(() => lab.close());
 
   it('a stolen access token stays usable until it expires: nothing can take it back', async () => {
-    const tokens = await tokensFor(lab);
+    const tokens = await tokensFor(lab, { scope: ALL });
     expect(tokens.refresh_token).toBeUndefined();
     clock.advance(9 * 60_000);
-    expect((await me(lab, tokens.access_token!)).status).toBe(200);
-    const revoke = await request(lab.urls.as!).post('/revoke').type('form').send('token=x');
+    expect((await apiGet(lab, '/api/me', tokens.access_token)).status).toBe(200);
+    const revoke = await request(lab.urls.as).post('/revoke').type('form').send('token=x');
     expect(revoke.status).toBe(404);
   });
 });
 
 describe.each(versionsFrom('v05'))('%s: refresh tokens', (version) => {
-  let lab: RunningLab;
+  let lab: RunningLab<'as' | 'client'>;
   const clock = manualClock();
   beforeAll(async () => {
     lab = await startVersion(version, { now: clock.now });
@@ -62,27 +51,27 @@ describe.each(versionsFrom('v05'))('%s: refresh tokens', (version) => {
   afterAll(() => lab.close());
 
   it('the code exchange returns a refresh token and a short-lived access token', async () => {
-    const tokens = await tokensFor(lab);
+    const tokens = await tokensFor(lab, { scope: ALL });
     expect(tokens.refresh_token).toMatch(/^[A-Za-z0-9_-]{43,}$/);
     expect(tokens.expires_in).toBe(60);
   });
 
   it('the access token dies after 60 s; the refresh token gets a new one', async () => {
-    const tokens = await tokensFor(lab);
+    const tokens = await tokensFor(lab, { scope: ALL });
     clock.advance(61_000);
-    expect((await me(lab, tokens.access_token!)).status).toBe(401);
-    const response = await refresh(lab, tokens.refresh_token!);
+    expect((await apiGet(lab, '/api/me', tokens.access_token)).status).toBe(401);
+    const response = await postRefresh(lab, tokens.refresh_token!);
     expect(response.status).toBe(200);
     expect(response.headers['cache-control']).toBe('no-store');
     expect(response.body.token_type).toBe('Bearer');
     expect(response.body.scope).toBe(ALL);
-    expect((await me(lab, response.body.access_token)).status).toBe(200);
+    expect((await apiGet(lab, '/api/me', response.body.access_token)).status).toBe(200);
   });
 
   it('rotates: each use returns a new refresh token', async () => {
-    const tokens = await tokensFor(lab);
-    const first = await refresh(lab, tokens.refresh_token!);
-    const second = await refresh(lab, first.body.refresh_token);
+    const tokens = await tokensFor(lab, { scope: ALL });
+    const first = await postRefresh(lab, tokens.refresh_token!);
+    const second = await postRefresh(lab, first.body.refresh_token);
     expect(second.status).toBe(200);
     const seen = new Set([
       tokens.refresh_token,
@@ -94,85 +83,83 @@ describe.each(versionsFrom('v05'))('%s: refresh tokens', (version) => {
 
   describe('reuse of a rotated refresh token (RFC 9700 §4.14.2)', () => {
     it('is refused, and revokes the whole family: refresh and access tokens', async () => {
-      const stolen = await tokensFor(lab);
+      const stolen = await tokensFor(lab, { scope: ALL });
       // The legitimate client refreshes: the stolen copy is now a used token.
-      const legit = (await refresh(lab, stolen.refresh_token!)).body;
-      expect((await me(lab, legit.access_token)).status).toBe(200);
+      const legit = (await postRefresh(lab, stolen.refresh_token!)).body;
+      expect((await apiGet(lab, '/api/me', legit.access_token)).status).toBe(200);
 
       // The thief replays the old refresh token.
-      const replay = await refresh(lab, stolen.refresh_token!);
+      const replay = await postRefresh(lab, stolen.refresh_token!);
       expect(replay.status).toBe(400);
       expect(replay.body.error).toBe('invalid_grant');
       expect(replay.body.error_description).toMatch(/already used/);
 
       // Everything of that grant is dead: the client's current tokens too.
-      expect((await me(lab, legit.access_token)).status).toBe(401);
-      expect((await refresh(lab, legit.refresh_token)).body.error).toBe('invalid_grant');
-      const state = await debugState(lab.urls.as!);
-      expect(state.refreshTokens[legit.refresh_token]).toBeUndefined();
+      expect((await apiGet(lab, '/api/me', legit.access_token)).status).toBe(401);
+      expect((await postRefresh(lab, legit.refresh_token)).body.error).toBe('invalid_grant');
+      const state = await asState(lab);
+      expect(state.refreshTokens![legit.refresh_token]).toBeUndefined();
     });
 
     it('when the thief is first, the client’s own refresh reveals it, with the same result', async () => {
-      const tokens = await tokensFor(lab);
-      const thief = (await refresh(lab, tokens.refresh_token!)).body;
-      expect((await refresh(lab, tokens.refresh_token!)).body.error).toBe('invalid_grant');
-      expect((await me(lab, thief.access_token)).status).toBe(401);
-      expect((await refresh(lab, thief.refresh_token)).body.error).toBe('invalid_grant');
+      const tokens = await tokensFor(lab, { scope: ALL });
+      const thief = (await postRefresh(lab, tokens.refresh_token!)).body;
+      expect((await postRefresh(lab, tokens.refresh_token!)).body.error).toBe('invalid_grant');
+      expect((await apiGet(lab, '/api/me', thief.access_token)).status).toBe(401);
+      expect((await postRefresh(lab, thief.refresh_token)).body.error).toBe('invalid_grant');
     });
 
     it('leaves other grants of the same user alone', async () => {
-      const victim = await tokensFor(lab);
-      const other = await tokensFor(lab);
-      await refresh(lab, victim.refresh_token!);
-      await refresh(lab, victim.refresh_token!);
-      expect((await me(lab, other.access_token!)).status).toBe(200);
-      expect((await refresh(lab, other.refresh_token!)).status).toBe(200);
+      const victim = await tokensFor(lab, { scope: ALL });
+      const other = await tokensFor(lab, { scope: ALL });
+      await postRefresh(lab, victim.refresh_token!);
+      await postRefresh(lab, victim.refresh_token!);
+      expect((await apiGet(lab, '/api/me', other.access_token)).status).toBe(200);
+      expect((await postRefresh(lab, other.refresh_token!)).status).toBe(200);
     });
   });
 
   describe('scope on refresh (RFC 6749 §6)', () => {
     it('a subset narrows the new access token; the new refresh token keeps the original', async () => {
-      const tokens = await tokensFor(lab);
-      const narrow = await refresh(lab, tokens.refresh_token!, { scope: 'profile' });
+      const tokens = await tokensFor(lab, { scope: ALL });
+      const narrow = await postRefresh(lab, tokens.refresh_token!, { scope: 'profile' });
       expect(narrow.status).toBe(200);
       expect(narrow.body.scope).toBe('profile');
-      const notes = await request(lab.urls.as!)
-        .get('/api/notes')
-        .set('Authorization', `Bearer ${narrow.body.access_token}`);
+      const notes = await apiGet(lab, '/api/notes', narrow.body.access_token);
       expect(notes.status).toBe(403);
 
-      const full = await refresh(lab, narrow.body.refresh_token);
+      const full = await postRefresh(lab, narrow.body.refresh_token);
       expect(full.body.scope).toBe(ALL);
     });
 
     it('a wider scope → invalid_scope, and nothing is used up', async () => {
-      const tokens = await tokensFor(lab, 'profile');
-      const wider = await refresh(lab, tokens.refresh_token!, { scope: 'profile notes:write' });
+      const tokens = await tokensFor(lab, { scope: 'profile' });
+      const wider = await postRefresh(lab, tokens.refresh_token!, { scope: 'profile notes:write' });
       expect(wider.status).toBe(400);
       expect(wider.body.error).toBe('invalid_scope');
-      expect((await refresh(lab, tokens.refresh_token!)).status).toBe(200);
+      expect((await postRefresh(lab, tokens.refresh_token!)).status).toBe(200);
     });
 
     it('a blank scope counts as none: the original scope', async () => {
-      const tokens = await tokensFor(lab);
-      expect((await refresh(lab, tokens.refresh_token!, { scope: ' ' })).body.scope).toBe(ALL);
+      const tokens = await tokensFor(lab, { scope: ALL });
+      expect((await postRefresh(lab, tokens.refresh_token!, { scope: ' ' })).body.scope).toBe(ALL);
     });
 
     it('an unknown scope → invalid_scope', async () => {
-      const tokens = await tokensFor(lab);
-      expect((await refresh(lab, tokens.refresh_token!, { scope: 'admin' })).body.error).toBe(
+      const tokens = await tokensFor(lab, { scope: ALL });
+      expect((await postRefresh(lab, tokens.refresh_token!, { scope: 'admin' })).body.error).toBe(
         'invalid_scope',
       );
     });
   });
 
   it('refreshing never makes a login last longer than 8 hours', async () => {
-    const tokens = await tokensFor(lab);
+    const tokens = await tokensFor(lab, { scope: ALL });
     clock.advance(7 * 60 * 60_000);
-    const late = await refresh(lab, tokens.refresh_token!);
+    const late = await postRefresh(lab, tokens.refresh_token!);
     expect(late.status).toBe(200);
     clock.advance(60 * 60_000 + 1_000);
-    const expired = await refresh(lab, late.body.refresh_token);
+    const expired = await postRefresh(lab, late.body.refresh_token);
     expect(expired.body.error).toBe('invalid_grant');
     expect(expired.body.error_description).toMatch(/expired/);
   });
@@ -184,22 +171,22 @@ describe.each(versionsFrom('v05'))('%s: refresh tokens', (version) => {
     });
 
     it('an unknown refresh token → invalid_grant', async () => {
-      expect((await refresh(lab, 'garbage')).body.error).toBe('invalid_grant');
+      expect((await postRefresh(lab, 'garbage')).body.error).toBe('invalid_grant');
     });
 
     it('another client’s refresh token → invalid_grant, and the owner can still use it', async () => {
-      const tokens = await tokensFor(lab);
+      const tokens = await tokensFor(lab, { scope: ALL });
       const response = await postToken(
         lab,
         { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! },
         basic(OTHER.id, OTHER.secret),
       );
       expect(response.body.error).toBe('invalid_grant');
-      expect((await refresh(lab, tokens.refresh_token!)).status).toBe(200);
+      expect((await postRefresh(lab, tokens.refresh_token!)).status).toBe(200);
     });
 
     it('a client not registered for refresh_token → 400 unauthorized_client', async () => {
-      const tokens = await tokensFor(lab);
+      const tokens = await tokensFor(lab, { scope: ALL });
       const response = await postToken(
         lab,
         { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! },
@@ -210,7 +197,7 @@ describe.each(versionsFrom('v05'))('%s: refresh tokens', (version) => {
     });
 
     it('no client authentication → 401 invalid_client', async () => {
-      const tokens = await tokensFor(lab);
+      const tokens = await tokensFor(lab, { scope: ALL });
       const response = await postToken(
         lab,
         { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! },
@@ -220,22 +207,16 @@ describe.each(versionsFrom('v05'))('%s: refresh tokens', (version) => {
     });
 
     it('a replayed code also revokes the refresh token it issued', async () => {
-      const browser = new Browser();
-      await logInAtAs(lab, browser, 'user0');
-      const page = await throughConsent(
-        browser,
-        await browser.get(authorizeUrl(lab, { scope: ALL })),
-      );
-      const code = locationParams(page).get('code')!;
+      const code = await freshCode(lab, { scope: ALL });
       const tokens = (await postToken(lab, codeForm(lab, code))).body;
       await postToken(lab, codeForm(lab, code));
-      expect((await refresh(lab, tokens.refresh_token)).body.error).toBe('invalid_grant');
+      expect((await postRefresh(lab, tokens.refresh_token)).body.error).toBe('invalid_grant');
     });
   });
 });
 
 describe.each(versionsFrom('v05'))('%s: the client keeps you logged in', (version) => {
-  let lab: RunningLab;
+  let lab: RunningLab<'as' | 'client'>;
   const clock = manualClock();
   beforeAll(async () => {
     lab = await startVersion(version, { now: clock.now });
@@ -243,21 +224,18 @@ describe.each(versionsFrom('v05'))('%s: the client keeps you logged in', (versio
   afterAll(() => lab.close());
 
   const hopTitles = async (browser: Browser) =>
-    (
-      (await debugState(lab.urls.client!, browser)).yourSession.transcript as Array<{
-        title: string;
-        line: string;
-      }>
-    ).map((hop) => `${hop.title} | ${hop.line}`);
+    ((await clientState(lab, browser)).yourSession.transcript ?? []).map(
+      (hop) => `${hop.title} | ${hop.line}`,
+    );
 
   it('refreshes silently when the API answers 401 invalid_token, and shows it in the transcript', async () => {
     const { browser } = await runFlow(lab);
-    const before = (await debugState(lab.urls.client!, browser)).yourSession.tokens;
+    const before = await clientTokens(lab, browser);
     clock.advance(61_000);
     const home = await browser.get(`${lab.urls.client}/`);
     expect(home.status).toBe(200);
     expect(home.text).toContain('analytical engine');
-    const after = (await debugState(lab.urls.client!, browser)).yourSession.tokens;
+    const after = await clientTokens(lab, browser);
     expect(after.access_token).not.toBe(before.access_token);
     expect(after.refresh_token).not.toBe(before.refresh_token);
     const titles = await hopTitles(browser);
@@ -282,38 +260,38 @@ describe.each(versionsFrom('v05'))('%s: the client keeps you logged in', (versio
 
   it('“Refresh now” rotates the tokens', async () => {
     const { browser } = await runFlow(lab);
-    const before = (await debugState(lab.urls.client!, browser)).yourSession.tokens;
-    expect((await browser.post(`${lab.urls.client}/refresh`, {})).status).toBe(303);
-    const after = (await debugState(lab.urls.client!, browser)).yourSession.tokens;
+    const before = await clientTokens(lab, browser);
+    expect((await submitClientForm(lab, browser, '/refresh')).status).toBe(303);
+    const after = await clientTokens(lab, browser);
     expect(after.refresh_token).not.toBe(before.refresh_token);
   });
 
   it('a stolen, replayed refresh token: the client is asked to log in again', async () => {
     const { browser } = await runFlow(lab);
-    const stolen = (await debugState(lab.urls.client!, browser)).yourSession.tokens.refresh_token;
+    const stolen = (await clientTokens(lab, browser)).refresh_token!;
     // The thief uses the copy first: rotation hands them a fresh pair...
-    expect((await refresh(lab, stolen)).status).toBe(200);
+    expect((await postRefresh(lab, stolen)).status).toBe(200);
     // ...until the client's own refresh presents the same, now used, token.
     clock.advance(61_000);
     const home = await browser.get(`${lab.urls.client}/`);
     expect(home.text).toContain('Please log in again');
     expect(home.text).toContain('invalid_grant');
-    expect((await debugState(lab.urls.client!, browser)).yourSession.tokens).toBeUndefined();
+    expect((await clientState(lab, browser)).yourTokens).toBeUndefined();
   });
 
   it('“Revoke” kills the grant at the AS; the next page asks to log in again', async () => {
     const { browser } = await runFlow(lab);
-    const tokens = (await debugState(lab.urls.client!, browser)).yourSession.tokens;
-    await browser.post(`${lab.urls.client}/revoke`, {});
-    expect((await me(lab, tokens.access_token)).status).toBe(401);
+    const tokens = await clientTokens(lab, browser);
+    await submitClientForm(lab, browser, '/revoke');
+    expect((await apiGet(lab, '/api/me', tokens.access_token)).status).toBe(401);
     const home = await browser.get(`${lab.urls.client}/`);
     expect(home.text).toContain('Please log in again');
   });
 
   it('logout revokes the refresh token', async () => {
     const { browser } = await runFlow(lab);
-    const tokens = (await debugState(lab.urls.client!, browser)).yourSession.tokens;
-    await browser.post(`${lab.urls.client}/logout`, {});
-    expect((await refresh(lab, tokens.refresh_token)).body.error).toBe('invalid_grant');
+    const tokens = await clientTokens(lab, browser);
+    await submitClientForm(lab, browser, '/logout');
+    expect((await postRefresh(lab, tokens.refresh_token!)).body.error).toBe('invalid_grant');
   });
 });

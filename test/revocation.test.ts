@@ -3,56 +3,41 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
-import { Browser } from './helpers/browser.ts';
-import { authorizeUrl, locationParams, logInAtAs, throughConsent } from './helpers/flow.ts';
-import { basic, codeForm, DEMO, OTHER, postToken } from './helpers/token.ts';
-import { startVersion, versionsFrom } from './helpers/versions.ts';
+import { apiGet } from '../scripts/lib/api.ts';
+import { startVersion, versionsFrom } from '../scripts/lib/lab.ts';
+import { basic, DEMO, OTHER, postAsClient, postRefresh, tokensFor } from '../scripts/lib/token.ts';
 
 describe.each(versionsFrom('v05'))('%s: token revocation', (version) => {
-  let lab: RunningLab;
+  let lab: RunningLab<'as' | 'client'>;
   beforeAll(async () => {
     lab = await startVersion(version);
   });
   afterAll(() => lab.close());
 
+  /** Tokens for user0, with a refresh token. */
   async function tokens() {
-    const browser = new Browser();
-    await logInAtAs(lab, browser, 'user0');
-    const page = await throughConsent(browser, await browser.get(authorizeUrl(lab)));
-    return (await postToken(lab, codeForm(lab, locationParams(page).get('code')!))).body as {
-      access_token: string;
-      refresh_token: string;
-    };
+    const { access_token, refresh_token } = await tokensFor(lab);
+    return { access_token, refresh_token: refresh_token! };
   }
 
-  const revoke = (
-    form: Record<string, string> | string,
-    auth: string | null = basic(DEMO.id, DEMO.secret),
-  ) => {
-    const req = request(lab.urls.as!).post('/revoke').type('form');
-    if (auth) req.set('Authorization', auth);
-    return req.send(typeof form === 'string' ? form : new URLSearchParams(form).toString());
-  };
-  const me = (token: string) =>
-    request(lab.urls.as!).get('/api/me').set('Authorization', `Bearer ${token}`);
-  const refresh = (token: string) =>
-    postToken(lab, { grant_type: 'refresh_token', refresh_token: token });
+  const revoke = (form: Record<string, string> | string, auth?: string | null) =>
+    postAsClient(lab, '/revoke', form, auth);
 
   it('revoking an access token → 200, and the API refuses it', async () => {
     const { access_token, refresh_token } = await tokens();
     const response = await revoke({ token: access_token, token_type_hint: 'access_token' });
     expect(response.status).toBe(200);
     expect(response.headers['cache-control']).toBe('no-store');
-    expect((await me(access_token)).status).toBe(401);
+    expect((await apiGet(lab, '/api/me', access_token)).status).toBe(401);
     // Only that token: the refresh token still works.
-    expect((await refresh(refresh_token)).status).toBe(200);
+    expect((await postRefresh(lab, refresh_token)).status).toBe(200);
   });
 
   it('revoking a refresh token also kills its access tokens (RFC 7009 §2.1)', async () => {
     const { access_token, refresh_token } = await tokens();
     expect((await revoke({ token: refresh_token })).status).toBe(200);
-    expect((await refresh(refresh_token)).body.error).toBe('invalid_grant');
-    expect((await me(access_token)).status).toBe(401);
+    expect((await postRefresh(lab, refresh_token)).body.error).toBe('invalid_grant');
+    expect((await apiGet(lab, '/api/me', access_token)).status).toBe(401);
   });
 
   it('honours the hint but does not trust it: a wrong hint still revokes', async () => {
@@ -60,8 +45,8 @@ describe.each(versionsFrom('v05'))('%s: token revocation', (version) => {
     expect((await revoke({ token: refresh_token, token_type_hint: 'access_token' })).status).toBe(
       200,
     );
-    expect((await refresh(refresh_token)).body.error).toBe('invalid_grant');
-    expect((await me(access_token)).status).toBe(401);
+    expect((await postRefresh(lab, refresh_token)).body.error).toBe('invalid_grant');
+    expect((await apiGet(lab, '/api/me', access_token)).status).toBe(401);
   });
 
   it('an unknown or garbage token → 200 all the same (RFC 7009 §2.2)', async () => {
@@ -74,7 +59,7 @@ describe.each(versionsFrom('v05'))('%s: token revocation', (version) => {
     const response = await revoke({ token: access_token }, basic(OTHER.id, OTHER.secret));
     expect(response.status).toBe(400);
     expect(response.body.error).toBe('invalid_request');
-    expect((await me(access_token)).status).toBe(200);
+    expect((await apiGet(lab, '/api/me', access_token)).status).toBe(200);
   });
 
   it('no client authentication → 401 invalid_client, nothing revoked', async () => {
@@ -83,7 +68,7 @@ describe.each(versionsFrom('v05'))('%s: token revocation', (version) => {
     expect(response.status).toBe(401);
     expect(response.body.error).toBe('invalid_client');
     expect(response.headers['www-authenticate']).toMatch(/^Basic/);
-    expect((await me(access_token)).status).toBe(200);
+    expect((await apiGet(lab, '/api/me', access_token)).status).toBe(200);
   });
 
   it('wrong secret → 401 invalid_client', async () => {
@@ -105,7 +90,7 @@ describe.each(versionsFrom('v05'))('%s: token revocation', (version) => {
 
   it('a repeated token or a JSON body → 400 invalid_request', async () => {
     expect((await revoke('token=a&token=b')).body.error).toBe('invalid_request');
-    const json = await request(lab.urls.as!)
+    const json = await request(lab.urls.as)
       .post('/revoke')
       .set('Authorization', basic(DEMO.id, DEMO.secret))
       .send({ token: 'x' });

@@ -4,30 +4,38 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
-import { Browser } from './helpers/browser.ts';
-import { authorizeUrl, debugState, locationParams, logInAtAs, runFlow } from './helpers/flow.ts';
-import { startVersion, versionsBefore, versionsFrom } from './helpers/versions.ts';
+import { Browser } from '../scripts/lib/browser.ts';
+import {
+  authorizeUrl,
+  locationParams,
+  loggedInBrowser,
+  logInAtAs,
+  runFlow,
+} from '../scripts/lib/flow.ts';
+import { startVersion, versionsFrom } from '../scripts/lib/lab.ts';
+import { clientState } from '../scripts/lib/state.ts';
+import { versionsBefore } from './helpers/versions.ts';
 
 /**
  * The attack: the attacker runs a flow with their own account, stops before following the
  * redirect back, and gets the victim's browser to open that callback URL (a link, an image
  * tag). The victim's client then holds the attacker's code.
  */
-async function injectAttackersCode(lab: RunningLab, victim: Browser) {
-  const attacker = await runFlow(lab, { username: 'user1', password: 'password1', land: false });
+async function injectAttackersCode(lab: RunningLab<'client'>, victim: Browser) {
+  const attacker = await runFlow(lab, { username: 'user1', land: false });
   const callback = await victim.get(attacker.authorizationResponse.location!);
   return { callback, attackersCode: attacker.params.get('code')! };
 }
 
 /** Did the client make any back-channel request (a code exchange) in this browser's flow? */
-async function clientUsedACode(lab: RunningLab, victim: Browser) {
-  const state = await debugState(lab.urls.client!, victim);
-  const hops = (state.yourSession.transcript ?? []) as Array<{ channel: string }>;
+async function clientUsedACode(lab: RunningLab<'client'>, victim: Browser) {
+  const state = await clientState(lab, victim);
+  const hops = state.yourSession.transcript ?? [];
   return hops.some((hop) => hop.channel === 'back');
 }
 
 describe.each(versionsBefore('v02'))('%s: login CSRF (the attack works)', (version) => {
-  let lab: RunningLab;
+  let lab: RunningLab<'as' | 'client'>;
   beforeAll(async () => {
     lab = await startVersion(version);
   });
@@ -43,7 +51,7 @@ describe.each(versionsBefore('v02'))('%s: login CSRF (the attack works)', (versi
 });
 
 describe.each(versionsFrom('v02'))('%s: state', (version) => {
-  let lab: RunningLab;
+  let lab: RunningLab<'as' | 'client'>;
   beforeAll(async () => {
     lab = await startVersion(version);
   });
@@ -57,7 +65,7 @@ describe.each(versionsFrom('v02'))('%s: state', (version) => {
         const start = await browser.get(`${lab.urls.client}/login`);
         const state = locationParams(start).get('state')!;
         expect(state).toMatch(/^[A-Za-z0-9_-]{43,}$/); // ≥ 256 bits of base64url
-        expect((await debugState(lab.urls.client!, browser)).yourSession.oauthState).toBe(state);
+        expect((await clientState(lab, browser)).yourPendingLogin!.state).toBe(state);
         states.add(state);
       }
       expect(states.size).toBe(3);
@@ -130,8 +138,7 @@ describe.each(versionsFrom('v02'))('%s: state', (version) => {
   describe('the authorization server', () => {
     let browser: Browser;
     beforeAll(async () => {
-      browser = new Browser();
-      await logInAtAs(lab, browser);
+      browser = await loggedInBrowser(lab);
     });
 
     it('echoes state unchanged, even with &, = and spaces in it', async () => {

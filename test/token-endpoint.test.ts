@@ -4,12 +4,12 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
-import { debugState } from './helpers/flow.ts';
-import { basic, BATCH, codeForm, DEMO, freshCode, OTHER, postToken } from './helpers/token.ts';
-import { manualClock, startVersion, versionsFrom } from './helpers/versions.ts';
+import { manualClock, startVersion, versionsFrom } from '../scripts/lib/lab.ts';
+import { asState } from '../scripts/lib/state.ts';
+import { basic, BATCH, codeForm, DEMO, freshCode, OTHER, postToken } from '../scripts/lib/token.ts';
 
 describe.each(versionsFrom('v03'))('%s: the token endpoint', (version) => {
-  let lab: RunningLab;
+  let lab: RunningLab<'as' | 'client'>;
   const clock = manualClock();
   beforeAll(async () => {
     lab = await startVersion(version, { now: clock.now });
@@ -51,7 +51,7 @@ describe.each(versionsFrom('v03'))('%s: the token endpoint', (version) => {
 
     it('stores the opaque token server-side, bound to client and user', async () => {
       const response = await postToken(lab, codeForm(lab, await freshCode(lab)));
-      const stored = (await debugState(lab.urls.as!)).accessTokens[response.body.access_token];
+      const stored = (await asState(lab)).accessTokens![response.body.access_token];
       expect(stored).toMatchObject({ clientId: 'demo-client', username: 'user0' });
     });
 
@@ -141,7 +141,7 @@ describe.each(versionsFrom('v03'))('%s: the token endpoint', (version) => {
     });
 
     it('a JSON body instead of a form', async () => {
-      const response = await request(lab.urls.as!)
+      const response = await request(lab.urls.as)
         .post('/token')
         .set('Authorization', basic(DEMO.id, DEMO.secret))
         .send(codeForm(lab, code));
@@ -209,11 +209,11 @@ describe.each(versionsFrom('v03'))('%s: the token endpoint', (version) => {
       const first = await postToken(lab, codeForm(lab, code));
       expect(first.status).toBe(200);
       const token = first.body.access_token as string;
-      expect((await debugState(lab.urls.as!)).accessTokens[token]).toBeDefined();
+      expect((await asState(lab)).accessTokens![token]).toBeDefined();
 
       const second = await postToken(lab, codeForm(lab, code));
       expectError(second, 400, 'invalid_grant', /already used/);
-      expect((await debugState(lab.urls.as!)).accessTokens[token]).toBeUndefined();
+      expect((await asState(lab)).accessTokens![token]).toBeUndefined();
     });
 
     it('a failed attempt uses the code up', async () => {

@@ -4,7 +4,8 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../../shared/lab.ts';
-import { has, manualClock, startVersion, versionsFrom } from '../helpers/versions.ts';
+import { manualClock, startVersion, versionsFrom } from '../../scripts/lib/lab.ts';
+import { has } from '../helpers/versions.ts';
 import { launchChromium, screenshotter } from './browser.ts';
 
 let browser: Browser;
@@ -16,7 +17,7 @@ afterAll(async () => {
 });
 
 describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
-  let lab: RunningLab;
+  let lab: RunningLab<'as' | 'client'>;
   // The lab's clock, so the test can let tokens expire without waiting.
   const clock = manualClock();
   beforeAll(async () => {
@@ -29,7 +30,7 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
     const page = await context.newPage();
     const shot = screenshotter(version);
 
-    await page.goto(lab.urls.client!);
+    await page.goto(lab.urls.client);
     await expect(page.title()).resolves.toContain('Client');
     await shot(page, 'client-home');
 
@@ -76,7 +77,7 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
 
     if (has(version, 'v04')) {
       expect(body).toContain('Hello, Ada Lovelace');
-      await page.goto(lab.urls.client!);
+      await page.goto(lab.urls.client);
       expect(await page.textContent('body')).toContain('analytical engine');
       await page.fill('input[name="text"]', 'Written in Chromium');
       await page.getByRole('button', { name: 'Add note' }).click();
@@ -102,7 +103,7 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
     if (has(version, 'v05')) {
       // The access token expires; the next page load refreshes it without the user noticing.
       clock.advance(61_000);
-      await page.goto(lab.urls.client!);
+      await page.goto(lab.urls.client);
       expect(await page.textContent('body')).toContain('analytical engine');
       expect(await page.textContent('.transcript')).toContain('uses its refresh token');
       await shot(page, 'client-silent-refresh');
@@ -117,7 +118,7 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
     }
 
     if (has(version, 'v04')) {
-      await page.goto(lab.urls.client!);
+      await page.goto(lab.urls.client);
       await page.getByRole('button', { name: 'Log out' }).click();
       await page.waitForURL((url) => url.href.startsWith(`${lab.urls.as}/logout`));
       await shot(page, 'as-logout-offer');

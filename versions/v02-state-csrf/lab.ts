@@ -6,7 +6,9 @@ import { listen, portOf } from '../../shared/listen.ts';
 import { createAuthServer } from './auth-server/index.ts';
 import { createClient } from './client/index.ts';
 
-export async function startLab(options: StartLabOptions = {}): Promise<RunningLab> {
+export async function startLab(
+  options: StartLabOptions = {},
+): Promise<RunningLab<'as' | 'client'>> {
   const ports = resolvePorts(options.ports);
   // Listen first: with port 0 the real ports, and so every URL, are known only afterwards.
   const asServer = await listen('as', ports.as);

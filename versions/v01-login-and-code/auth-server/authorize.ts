@@ -1,10 +1,10 @@
 // GET /authorize: the front door of the authorization code flow (RFC 6749 §4.1.1).
 
 import { randomBytes } from 'node:crypto';
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Store } from '../../../shared/store.ts';
 import type { Client } from './clients.ts';
-import { OAuthError, oneParam } from './errors.ts';
+import { OAuthError, oneParam, showError } from './errors.ts';
 
 export interface CodeGrant {
   clientId: string;
@@ -25,6 +25,13 @@ declare module 'express-session' {
   }
 }
 
+/** An authorization request that passed every check, ready for a code. */
+export interface AuthorizationRequest {
+  clientId: string;
+  redirectUri: string;
+  scope: string | undefined;
+}
+
 interface Deps {
   clients: Map<string, Client>;
   codes: Store<CodeGrant>;
@@ -39,7 +46,7 @@ export function authorizeRoutes({ clients, codes }: Deps): Router {
     try {
       ({ client, redirectUri } = checkClientAndRedirectUri(query, clients));
     } catch (err) {
-      if (err instanceof OAuthError) return showError(res, err, UNTRUSTED_REDIRECT);
+      if (err instanceof OAuthError) return showError(res, err, untrusted(query));
       throw err;
     }
     // Not logged in: remember this exact request in the AS session, log the user in, then
@@ -61,24 +68,35 @@ export function authorizeRoutes({ clients, codes }: Deps): Router {
       throw err;
     }
 
-    // The code is a one-time claim check, not the key: a random handle to this grant.
-    // RFC 6749 §10.10: unguessable, so 256 bits from a CSPRNG.
-    const code = randomBytes(32).toString('base64url');
-    codes.set(code, {
-      clientId: client.clientId,
-      redirectUri,
-      username: req.session.user.username,
-      scope,
-      issuedAt: new Date().toISOString(),
-    });
-
-    // RFC 6749 §4.1.2: back to the registered URI, keeping any query it already has.
-    const location = new URL(redirectUri);
-    location.searchParams.set('code', code);
-    res.redirect(location.href);
+    const request = { clientId: client.clientId, redirectUri, scope };
+    issueCode(req, res, codes, request);
   });
 
   return router;
+}
+
+/** Issue a code for a checked request and send the browser back to the client. */
+export function issueCode(
+  req: Request,
+  res: Response,
+  codes: Store<CodeGrant>,
+  { clientId, redirectUri, scope }: AuthorizationRequest,
+) {
+  // The code is a one-time claim check, not the key: a random handle to this grant.
+  // RFC 6749 §10.10: unguessable, so 256 bits from a CSPRNG.
+  const code = randomBytes(32).toString('base64url');
+  codes.set(code, {
+    clientId,
+    redirectUri,
+    username: req.session.user!.username,
+    scope,
+    issuedAt: new Date().toISOString(),
+  });
+
+  // RFC 6749 §4.1.2: back to the registered URI, keeping any query it already has.
+  const location = new URL(redirectUri);
+  location.searchParams.set('code', code);
+  res.redirect(location.href);
 }
 
 /**
@@ -91,7 +109,7 @@ function checkClientAndRedirectUri(query: Record<string, unknown>, clients: Map<
   if (!clientId) throw new OAuthError('invalid_request', 'The client_id parameter is missing.');
   const client = clients.get(clientId);
   // Not invalid_client: that code belongs to the token endpoint (RFC 6749 §5.2).
-  if (!client) throw new OAuthError('invalid_request', `No client is registered as "${clientId}".`);
+  if (!client) throw new OAuthError('invalid_request', 'The client_id is not registered here.');
 
   // lab: redirect_uri is required even with one registered URI (RFC 6749 §3.1.2.3 lets it be
   // optional; OpenID Connect Core §3.1.2.1 does not), so every request says where it goes.
@@ -100,10 +118,7 @@ function checkClientAndRedirectUri(query: Record<string, unknown>, clients: Map<
     throw new OAuthError('invalid_request', 'The redirect_uri parameter is missing.');
   // Exact string comparison: no prefix match, no normalisation (RFC 9700 §2.1).
   if (!client.redirectUris.includes(redirectUri)) {
-    throw new OAuthError(
-      'invalid_request',
-      `The redirect_uri "${redirectUri}" is not registered for ${client.clientId}.`,
-    );
+    throw new OAuthError('invalid_request', `The redirect_uri is not registered for ${clientId}.`);
   }
   return { client, redirectUri };
 }
@@ -115,23 +130,29 @@ function checkResponseType(query: Record<string, unknown>) {
   if (responseType !== 'code') {
     throw new OAuthError(
       'unsupported_response_type',
-      `This server only supports response_type=code, not "${responseType}".`,
+      'This server only supports response_type=code.',
     );
   }
 }
 
-const UNTRUSTED_REDIRECT =
-  'The authorization server shows this page itself instead of redirecting you, because it ' +
-  'cannot be sure the redirect_uri belongs to a registered client (RFC 6749 §4.1.2.1).';
-const SHOWN_HERE_FOR_NOW =
-  'The redirect_uri is trusted, so the client could be told about this error; in this ' +
-  'version the authorization server still shows every error itself.';
+const TITLE = 'Authorization request refused';
 
-function showError(res: Response, err: OAuthError, explain: string) {
-  res.status(err.status).render('error', {
-    title: 'Authorization request refused',
-    error: err.error,
-    description: err.description,
-    explain,
-  });
+/** The page for a request whose client or redirect_uri is not known good. */
+function untrusted(query: Record<string, unknown>) {
+  const sent = (name: string) => (query[name] === undefined ? 'none' : `"${String(query[name])}"`);
+  return {
+    title: TITLE,
+    explain:
+      `This request's client_id was ${sent('client_id')} and its redirect_uri ` +
+      `${sent('redirect_uri')}. The authorization server shows this page itself instead of ` +
+      'redirecting you, because it cannot be sure the redirect_uri belongs to a registered ' +
+      'client (RFC 6749 §4.1.2.1).',
+  };
 }
+
+const SHOWN_HERE_FOR_NOW = {
+  title: TITLE,
+  explain:
+    'The redirect_uri is trusted, so the client could be told about this error; in this ' +
+    'version the authorization server still shows every error itself.',
+};

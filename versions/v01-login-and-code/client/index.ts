@@ -3,7 +3,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from '../../../shared/app.ts';
-import { queryOf, recordHop, startTranscript, transcriptOf } from '../../../shared/transcript.ts';
+import { transcriptOf } from '../../../shared/transcript.ts';
+import { loginRoutes } from './login.ts';
 
 export interface ClientConfig {
   /** This app's own URL, e.g. http://localhost:9000. */
@@ -32,44 +33,14 @@ export function createClient(config: ClientConfig) {
     res.render('home', { hops: transcriptOf(req), asUrl: config.asUrl });
   });
 
-  // Step 1: send the browser to the AS with an authorization request (RFC 6749 §4.1.1).
-  app.get('/login', (req, res) => {
-    const authorize = new URL('/authorize', config.asUrl);
-    authorize.searchParams.set('response_type', 'code');
-    authorize.searchParams.set('client_id', clientId);
-    authorize.searchParams.set('redirect_uri', redirectUri);
-
-    startTranscript(req);
-    recordHop(req, {
-      channel: 'front',
-      path: 'Client → Browser → Authorization Server',
-      title: 'Authorization request: the client redirects the browser to the AS',
-      line: `302 Location: ${authorize.href}`,
-      params: queryOf(authorize),
-    });
-    res.redirect(authorize.href);
-  });
-
-  // Step 2: the AS sends the browser back here with a code (RFC 6749 §4.1.2).
-  app.get('/callback', (req, res) => {
-    const url = new URL(req.originalUrl, config.baseUrl);
-    const params = queryOf(url);
-    recordHop(req, {
-      channel: 'front',
-      path: 'Authorization Server → Browser → Client',
-      title: 'Authorization response: the AS redirects the browser back to the client',
-      line: `GET ${url.pathname}${url.search}`,
-      params,
-    });
-    const one = (name: string) => (typeof params[name] === 'string' ? params[name] : undefined);
-    res.render('callback', {
-      code: one('code'),
-      error: one('error'),
-      errorDescription: one('error_description'),
-      hops: transcriptOf(req),
-      asDebug: `${config.asUrl}/debug/state`,
-    });
-  });
+  app.use(
+    loginRoutes({
+      baseUrl: config.baseUrl,
+      asUrl: config.asUrl,
+      clientId,
+      redirectUri,
+    }),
+  );
 
   lab.debug(() => ({
     config: { clientId, redirectUri, authorizationServer: config.asUrl },

@@ -1,15 +1,22 @@
-// One error type for every OAuth failure, named by the RFC error code it carries.
+// One error type for every OAuth failure, named by the RFC error code it carries, and one
+// function for each way the AS can answer with an error.
+
+import type { Response } from 'express';
 
 export class OAuthError extends Error {
+  /** What exactly was wrong, for a human; names the offending parameter, never its value. */
+  readonly description: string;
+
   constructor(
     /** The RFC error code, e.g. `invalid_request` (RFC 6749 §4.1.2.1, §5.2). */
     readonly error: string,
-    /** What exactly was wrong, for a human; names the offending parameter. */
-    readonly description: string,
+    description: string,
     readonly status = 400,
   ) {
     super(description);
     this.name = 'OAuthError';
+    // RFC 6749 §4.1.2.1, §5.2: error_description is printable ASCII without " and \.
+    this.description = description.replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, '?');
   }
 }
 
@@ -25,4 +32,34 @@ export function oneParam(params: Record<string, unknown>, name: string): string 
     throw new OAuthError('invalid_request', `The ${name} parameter was sent more than once.`);
   }
   return value;
+}
+
+/** The AS's own error page: for errors it must not, or cannot, send back to a client. */
+export function showError(
+  res: Response,
+  err: OAuthError,
+  { title, explain }: { title: string; explain?: string },
+) {
+  res.status(err.status).render('error', {
+    title,
+    error: err.error,
+    description: err.description,
+    explain,
+  });
+}
+
+/** Send an error to the client's trusted redirect_uri (RFC 6749 §4.1.2.1). */
+export function redirectError(res: Response, redirectUri: string, err: OAuthError, state?: string) {
+  const location = new URL(redirectUri);
+  location.searchParams.set('error', err.error);
+  location.searchParams.set('error_description', err.description);
+  if (state !== undefined) location.searchParams.set('state', state);
+  res.redirect(location.href);
+}
+
+/** The JSON body of an error no route answered itself, RFC 6749 §5.2-shaped (createApp). */
+export function unhandledError(status: number, description: string) {
+  const error =
+    status === 503 ? 'temporarily_unavailable' : status < 500 ? 'invalid_request' : 'server_error';
+  return { error, error_description: new OAuthError(error, description).description };
 }

@@ -1,10 +1,11 @@
 // The client: a web app that wants to act for the user, so it sends them to the AS.
 
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from '../../../shared/app.ts';
-import { queryOf, recordHop, startTranscript, transcriptOf } from '../../../shared/transcript.ts';
+import { Store } from '../../../shared/store.ts';
+import { transcriptOf } from '../../../shared/transcript.ts';
+import { loginRoutes, PENDING_LOGIN_TTL_MS, type PendingLogin } from './login.ts';
 
 export interface ClientConfig {
   /** This app's own URL, e.g. http://localhost:9000. */
@@ -13,13 +14,6 @@ export interface ClientConfig {
   asUrl: string;
   log?: boolean;
   now?: () => number;
-}
-
-declare module 'express-session' {
-  interface SessionData {
-    /** The state of the flow this browser started, until its callback arrives. */
-    oauthState?: string;
-  }
 }
 
 export function createClient(config: ClientConfig) {
@@ -35,84 +29,38 @@ export function createClient(config: ClientConfig) {
   // What the AS has on file for us (see auth-server/clients.ts).
   const clientId = 'demo-client';
   const redirectUri = `${config.baseUrl}/callback`;
+  // One login under way per browser session. Losing one to a flood only makes its callback
+  // fail (fail closed), so the oldest go first when there are too many.
+  const pendingLogins = new Store<PendingLogin>({
+    ttlMs: PENDING_LOGIN_TTL_MS,
+    whenFull: 'evict-oldest',
+    now: config.now,
+  });
 
   app.get('/', (req, res) => {
     res.render('home', { hops: transcriptOf(req), asUrl: config.asUrl });
   });
 
-  // Step 1: send the browser to the AS with an authorization request (RFC 6749 §4.1.1).
-  app.get('/login', (req, res) => {
-    const authorize = new URL('/authorize', config.asUrl);
-    authorize.searchParams.set('response_type', 'code');
-    authorize.searchParams.set('client_id', clientId);
-    authorize.searchParams.set('redirect_uri', redirectUri);
-    // RFC 6749 §10.12: an unguessable value bound to this browser's session. Only the browser
-    // that started the flow can bring it back (256 bits from a CSPRNG, RFC 6749 §10.10).
-    const state = randomBytes(32).toString('base64url');
-    req.session.oauthState = state;
-    authorize.searchParams.set('state', state);
+  app.use(
+    loginRoutes({
+      baseUrl: config.baseUrl,
+      asUrl: config.asUrl,
+      clientId,
+      redirectUri,
+      pendingLogins,
+    }),
+  );
 
-    startTranscript(req);
-    recordHop(req, {
-      channel: 'front',
-      path: 'Client → Browser → Authorization Server',
-      title: 'Authorization request: the client redirects the browser to the AS',
-      line: `302 Location: ${authorize.href}`,
-      params: queryOf(authorize),
-    });
-    res.redirect(authorize.href);
-  });
-
-  // Step 2: the AS sends the browser back here with a code (RFC 6749 §4.1.2).
-  app.get('/callback', (req, res) => {
-    const url = new URL(req.originalUrl, config.baseUrl);
-    const params = queryOf(url);
-    recordHop(req, {
-      channel: 'front',
-      path: 'Authorization Server → Browser → Client',
-      title: 'Authorization response: the AS redirects the browser back to the client',
-      line: `GET ${url.pathname}${url.search}`,
-      params,
-    });
-    const one = (name: string) => (typeof params[name] === 'string' ? params[name] : undefined);
-
-    // The response must carry the state this browser sent (RFC 6749 §10.12; RFC 9700 §4.7.1).
-    // It is used once: deleted whatever the outcome, so a replayed callback fails too.
-    const expected = req.session.oauthState;
-    delete req.session.oauthState;
-    const stateProblem = !expected
-      ? { code: 'no_login_in_progress', text: 'This browser has no login in progress here.' }
-      : one('state') === undefined
-        ? { code: 'missing_state', text: 'The callback has no state parameter.' }
-        : one('state') !== expected
-          ? { code: 'state_mismatch', text: 'The state is not the one this browser sent.' }
-          : undefined;
-    if (stateProblem) {
-      res.status(400).render('callback', {
-        stateProblem,
-        code: one('code'),
-        hops: transcriptOf(req),
-      });
-      return;
-    }
-
-    res.render('callback', {
-      stateProblem: undefined,
-      code: one('code'),
-      error: one('error'),
-      errorDescription: one('error_description'),
-      hops: transcriptOf(req),
-      asDebug: `${config.asUrl}/debug/state`,
-    });
-  });
-
-  lab.debug(() => ({
+  lab.debug((req) => ({
+    yourPendingLogin: pendingLogins.get(req.sessionID),
     config: { clientId, redirectUri, authorizationServer: config.asUrl },
+    pendingLogins: pendingLogins.dump(),
   }));
 
   return {
     app: lab.finish(),
     close() {
+      pendingLogins.close();
       lab.close();
     },
   };

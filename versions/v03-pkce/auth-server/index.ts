@@ -6,8 +6,10 @@ import { createApp } from '../../../shared/app.ts';
 import { Store } from '../../../shared/store.ts';
 import { authorizeRoutes, CODE_TTL_MS, type CodeGrant } from './authorize.ts';
 import { createClients } from './clients.ts';
+import { unhandledError } from './errors.ts';
 import { loginRoutes } from './login.ts';
-import { ACCESS_TOKEN_TTL_MS, tokenRoutes, type AccessToken } from './token.ts';
+import { tokenRoutes } from './token.ts';
+import { ACCESS_TOKEN_TTL_MS, type AccessToken } from './tokens.ts';
 import { createUsers } from './users.ts';
 
 export interface AuthServerConfig {
@@ -26,13 +28,25 @@ export function createAuthServer(config: AuthServerConfig) {
     views: path.join(path.dirname(fileURLToPath(import.meta.url)), 'views'),
     log: config.log,
     now: config.now,
+    errorBody: unhandledError,
   });
   const { app } = lab;
 
   const clients = createClients(config.clientUrl);
   const users = createUsers();
-  const codes = new Store<CodeGrant>({ ttlMs: CODE_TTL_MS, sweepMs: 10_000, now: config.now });
-  const accessTokens = new Store<AccessToken>({ ttlMs: ACCESS_TOKEN_TTL_MS, now: config.now });
+  // A code lives 60 s, so even a flood of requests holds few at once; if this many are ever
+  // waiting, new ones are refused (503) and none is dropped.
+  const codes = new Store<CodeGrant>({
+    ttlMs: CODE_TTL_MS,
+    sweepMs: 10_000,
+    maxEntries: 100_000,
+    now: config.now,
+  });
+  const accessTokens = new Store<AccessToken>({
+    ttlMs: ACCESS_TOKEN_TTL_MS,
+    maxEntries: 100_000,
+    now: config.now,
+  });
 
   app.get('/', (req, res) => {
     res.render('home', {

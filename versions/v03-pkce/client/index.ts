@@ -1,12 +1,12 @@
 // The client: a web app that wants to act for the user, so it sends them to the AS.
 
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from '../../../shared/app.ts';
-import { queryOf, recordHop, startTranscript, transcriptOf } from '../../../shared/transcript.ts';
-import { challengeFor, createVerifier } from './pkce.ts';
-import { requestTokens, type TokenResponse } from './token-request.ts';
+import { Store } from '../../../shared/store.ts';
+import { transcriptOf } from '../../../shared/transcript.ts';
+import { loginRoutes, PENDING_LOGIN_TTL_MS, type PendingLogin } from './login.ts';
+import type { TokenResponse } from './token-request.ts';
 
 export interface ClientConfig {
   /** This app's own URL, e.g. http://localhost:9000. */
@@ -15,17 +15,6 @@ export interface ClientConfig {
   asUrl: string;
   log?: boolean;
   now?: () => number;
-}
-
-declare module 'express-session' {
-  interface SessionData {
-    /** The state of the flow this browser started, until its callback arrives. */
-    oauthState?: string;
-    /** The PKCE code_verifier of that flow, sent only on the back channel. */
-    pkceVerifier?: string;
-    /** What the token endpoint gave us. */
-    tokens?: TokenResponse;
-  }
 }
 
 export function createClient(config: ClientConfig) {
@@ -44,114 +33,41 @@ export function createClient(config: ClientConfig) {
   const redirectUri = `${config.baseUrl}/callback`;
   const tokenEndpoint = `${config.asUrl}/token`;
   const credentials = { tokenEndpoint, clientId, clientSecret };
+  // One login under way per browser session. Losing one to a flood only makes its callback
+  // fail (fail closed), so the oldest go first when there are too many.
+  const pendingLogins = new Store<PendingLogin>({
+    ttlMs: PENDING_LOGIN_TTL_MS,
+    whenFull: 'evict-oldest',
+    now: config.now,
+  });
+  // The tokens of each logged-in browser, by session id. On the server, not in the session:
+  // express-session writes a whole session back at the end of every request, so a request
+  // that read the tokens before another one replaced them would write the old ones back.
+  const tokens = new Store<TokenResponse>({ ttlMs: 60 * 60_000, now: config.now });
 
   app.get('/', (req, res) => {
     res.render('home', {
       hops: transcriptOf(req),
       asUrl: config.asUrl,
-      tokens: req.session.tokens,
+      tokens: tokens.get(req.sessionID),
     });
   });
 
-  // Step 1: send the browser to the AS with an authorization request (RFC 6749 §4.1.1).
-  app.get('/login', (req, res) => {
-    const authorize = new URL('/authorize', config.asUrl);
-    authorize.searchParams.set('response_type', 'code');
-    authorize.searchParams.set('client_id', clientId);
-    authorize.searchParams.set('redirect_uri', redirectUri);
-    // RFC 6749 §10.12: an unguessable value bound to this browser's session. Only the browser
-    // that started the flow can bring it back (256 bits from a CSPRNG, RFC 6749 §10.10).
-    const state = randomBytes(32).toString('base64url');
-    req.session.oauthState = state;
-    authorize.searchParams.set('state', state);
-    // RFC 7636 §4.1-4.3: a one-time secret for this flow; the AS gets only its hash now.
-    const verifier = createVerifier();
-    req.session.pkceVerifier = verifier;
-    authorize.searchParams.set('code_challenge', challengeFor(verifier));
-    authorize.searchParams.set('code_challenge_method', 'S256');
+  app.use(
+    loginRoutes({
+      baseUrl: config.baseUrl,
+      asUrl: config.asUrl,
+      clientId,
+      redirectUri,
+      pendingLogins,
+      tokens,
+      credentials,
+    }),
+  );
 
-    // A new login starts from nothing: the client forgets the tokens of an earlier one.
-    delete req.session.tokens;
-    startTranscript(req);
-    recordHop(req, {
-      channel: 'front',
-      path: 'Client → Browser → Authorization Server',
-      title: 'Authorization request: the client redirects the browser to the AS',
-      line: `302 Location: ${authorize.href}`,
-      params: queryOf(authorize),
-    });
-    res.redirect(authorize.href);
-  });
-
-  // Step 2: the AS sends the browser back here with a code (RFC 6749 §4.1.2).
-  app.get('/callback', async (req, res) => {
-    const url = new URL(req.originalUrl, config.baseUrl);
-    const params = queryOf(url);
-    recordHop(req, {
-      channel: 'front',
-      path: 'Authorization Server → Browser → Client',
-      title: 'Authorization response: the AS redirects the browser back to the client',
-      line: `GET ${url.pathname}${url.search}`,
-      params,
-    });
-    const one = (name: string) => (typeof params[name] === 'string' ? params[name] : undefined);
-
-    // The response must carry the state this browser sent (RFC 6749 §10.12; RFC 9700 §4.7.1).
-    // It is used once: deleted whatever the outcome, so a replayed callback fails too.
-    const expected = req.session.oauthState;
-    const verifier = req.session.pkceVerifier;
-    delete req.session.oauthState;
-    delete req.session.pkceVerifier;
-    const stateProblem = !expected
-      ? { code: 'no_login_in_progress', text: 'This browser has no login in progress here.' }
-      : one('state') === undefined
-        ? { code: 'missing_state', text: 'The callback has no state parameter.' }
-        : one('state') !== expected
-          ? { code: 'state_mismatch', text: 'The state is not the one this browser sent.' }
-          : undefined;
-    if (stateProblem) {
-      res.status(400).render('callback', {
-        stateProblem,
-        code: one('code'),
-        hops: transcriptOf(req),
-      });
-      return;
-    }
-
-    const code = one('code');
-    if (!code || !verifier) {
-      res.render('callback', {
-        stateProblem: undefined,
-        tokenResult: undefined,
-        code,
-        error: one('error'),
-        errorDescription: one('error_description'),
-        hops: transcriptOf(req),
-        asDebug: `${config.asUrl}/debug/state`,
-      });
-      return;
-    }
-
-    // Step 3: redeem the code on the back channel, with the verifier (RFC 7636 §4.5).
-    const tokenResult = await requestTokens(req, credentials, {
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: redirectUri,
-      code_verifier: verifier,
-    });
-    if (tokenResult.ok) req.session.tokens = tokenResult.tokens;
-    res.status(tokenResult.ok ? 200 : 400).render('callback', {
-      stateProblem: undefined,
-      tokenResult,
-      code,
-      error: undefined,
-      errorDescription: undefined,
-      hops: transcriptOf(req),
-      asDebug: `${config.asUrl}/debug/state`,
-    });
-  });
-
-  lab.debug(() => ({
+  lab.debug((req) => ({
+    yourPendingLogin: pendingLogins.get(req.sessionID),
+    yourTokens: tokens.get(req.sessionID),
     config: {
       clientId,
       clientSecret,
@@ -159,11 +75,15 @@ export function createClient(config: ClientConfig) {
       authorizationServer: config.asUrl,
       tokenEndpoint,
     },
+    pendingLogins: pendingLogins.dump(),
+    tokens: tokens.dump(),
   }));
 
   return {
     app: lab.finish(),
     close() {
+      pendingLogins.close();
+      tokens.close();
       lab.close();
     },
   };

@@ -2,9 +2,11 @@
 // GET /api/me needs `profile`, GET /api/notes `notes:read`, POST /api/notes `notes:write`.
 
 import express, { Router } from 'express';
+import { noStore } from '../../../shared/no-store.ts';
 import type { Store } from '../../../shared/store.ts';
-import { requireToken, type TokenInfo } from './bearer.ts';
-import type { AccessToken } from './token.ts';
+import { requireToken } from './bearer.ts';
+import { OAuthError, sendError } from './errors.ts';
+import type { AccessToken } from './tokens.ts';
 import type { User } from './users.ts';
 
 export interface Note {
@@ -25,30 +27,25 @@ interface Deps {
 
 export function apiRoutes({ accessTokens, users, notes }: Deps): Router {
   const router = Router();
-  router.use('/api', express.json({ limit: '10kb' }));
+  router.use('/api', noStore, express.json({ limit: '10kb' }));
 
   router.get('/api/me', requireToken(accessTokens, 'profile'), (_req, res) => {
-    const { username } = res.locals.token as TokenInfo;
+    const { username } = res.locals.token as AccessToken;
     const user = users.get(username)!;
-    res.set('Cache-Control', 'no-store');
     res.json({ username: user.username, name: user.name });
   });
 
   router.get('/api/notes', requireToken(accessTokens, 'notes:read'), (_req, res) => {
-    const { username } = res.locals.token as TokenInfo;
-    res.set('Cache-Control', 'no-store');
+    const { username } = res.locals.token as AccessToken;
     res.json({ notes: notes.get(username) ?? [] });
   });
 
   router.post('/api/notes', requireToken(accessTokens, 'notes:write'), (req, res) => {
-    const { username, clientId } = res.locals.token as TokenInfo;
+    const { username, clientId } = res.locals.token as AccessToken;
     const text = (req.body as Record<string, unknown> | undefined)?.text;
     if (typeof text !== 'string' || text.trim() === '' || text.length > MAX_NOTE_LENGTH) {
-      res.status(400).json({
-        error: 'invalid_request',
-        error_description: `A note needs a text of 1 to ${MAX_NOTE_LENGTH} characters.`,
-      });
-      return;
+      const description = `A note needs a text of 1 to ${MAX_NOTE_LENGTH} characters.`;
+      return sendError(res, new OAuthError('invalid_request', description));
     }
     const note = { text: text.trim(), createdAt: new Date().toISOString(), via: clientId };
     // Bounded, like every store in the lab: the oldest notes go first.

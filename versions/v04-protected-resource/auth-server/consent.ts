@@ -1,24 +1,32 @@
 // GET /consent asks the user what the client may do; POST /consent records the decision.
 
 import { Router, type Response } from 'express';
+import { csrfToken, validCsrf } from '../../../shared/csrf.ts';
 import type { Store } from '../../../shared/store.ts';
-import { issueCode, redirectError, type CodeGrant } from './authorize.ts';
+import { issueCode, type CodeGrant, type PendingConsent } from './authorize.ts';
 import type { Client } from './clients.ts';
-import { csrfToken, validCsrf } from './csrf.ts';
-import { OAuthError } from './errors.ts';
+import { OAuthError, redirectError, showError } from './errors.ts';
 import { consentKey, SCOPES } from './scopes.ts';
 
 interface Deps {
   clients: Map<string, Client>;
   codes: Store<CodeGrant>;
   consents: Store<string[]>;
+  /**
+   * The request each session is being asked about. On the server, not in the session: the
+   * decision is single-use, and a session is written back whole by every request, so two
+   * submissions at once would each find it in their own copy.
+   */
+  pendingConsents: Store<PendingConsent>;
 }
 
-export function consentRoutes({ clients, codes, consents }: Deps): Router {
+const FORM_REFUSED = 'Form refused';
+
+export function consentRoutes({ clients, codes, consents, pendingConsents }: Deps): Router {
   const router = Router();
 
   router.get('/consent', (req, res) => {
-    const pending = req.session.pendingConsent;
+    const pending = pendingConsents.get(req.sessionID);
     if (!pending || !req.session.user) return nothingPending(res);
     res.render('consent', {
       title: 'Allow access?',
@@ -32,40 +40,35 @@ export function consentRoutes({ clients, codes, consents }: Deps): Router {
   });
 
   router.post('/consent', (req, res) => {
-    const pending = req.session.pendingConsent;
+    const pending = pendingConsents.get(req.sessionID);
     if (!pending || !req.session.user) return nothingPending(res);
     if (!validCsrf(req)) {
-      res.status(403).render('error', {
-        title: 'Form refused',
-        error: 'invalid_csrf_token',
-        description:
-          'This consent form did not come from a page of this server, so it was ignored.',
+      // lab: not an RFC error code; this page is the AS's own.
+      const description =
+        'This consent form did not come from a page of this server, so it was ignored.';
+      return showError(res, new OAuthError('invalid_csrf_token', description, 403), {
+        title: FORM_REFUSED,
         explain: 'Go back to the client and start again.',
       });
-      return;
     }
-    const body = req.body as Record<string, unknown>;
+    const body = (req.body ?? {}) as Record<string, unknown>;
     if (body.consent_id !== pending.id) {
-      res.status(400).render('error', {
-        title: 'Form refused',
-        error: 'invalid_request',
-        description: 'This consent page belongs to an earlier authorization request.',
+      const description = 'This consent page belongs to an earlier authorization request.';
+      return showError(res, new OAuthError('invalid_request', description), {
+        title: FORM_REFUSED,
         explain:
           'Another request replaced it in this session. Go back to the client and start again.',
       });
-      return;
     }
     const decision = body.decision;
     if (decision !== 'approve' && decision !== 'deny') {
-      res.status(400).render('error', {
-        title: 'Form refused',
-        error: 'invalid_request',
-        description: 'Choose Allow or Deny.',
+      return showError(res, new OAuthError('invalid_request', 'Choose Allow or Deny.'), {
+        title: FORM_REFUSED,
       });
-      return;
     }
-    // The decision is used once, whatever it is.
-    delete req.session.pendingConsent;
+    // The decision is used once, whatever it is. Nothing above waits, so of two submissions at
+    // once the second finds nothing pending.
+    pendingConsents.delete(req.sessionID);
 
     // Only what was asked for and ticked: a user may grant less than the client wanted.
     const ticked = [body.scope].flat().filter((scope) => typeof scope === 'string');
@@ -85,10 +88,9 @@ export function consentRoutes({ clients, codes, consents }: Deps): Router {
 }
 
 function nothingPending(res: Response) {
-  res.status(400).render('error', {
+  const description = 'No authorization request is waiting for your consent in this session.';
+  showError(res, new OAuthError('invalid_request', description), {
     title: 'Nothing to approve',
-    error: 'invalid_request',
-    description: 'No authorization request is waiting for your consent in this session.',
     explain: 'Consent is asked for during a flow. Start again from the client.',
   });
 }

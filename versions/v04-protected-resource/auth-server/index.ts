@@ -5,12 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { createApp } from '../../../shared/app.ts';
 import { Store } from '../../../shared/store.ts';
 import { apiRoutes, createNotes } from './api.ts';
-import { authorizeRoutes, CODE_TTL_MS, type CodeGrant } from './authorize.ts';
+import { authorizeRoutes, CODE_TTL_MS, type CodeGrant, type PendingConsent } from './authorize.ts';
 import { createClients } from './clients.ts';
 import { consentRoutes } from './consent.ts';
+import { unhandledError } from './errors.ts';
 import { loginRoutes } from './login.ts';
 import { logoutRoutes } from './logout.ts';
-import { ACCESS_TOKEN_TTL_MS, tokenRoutes, type AccessToken } from './token.ts';
+import { tokenRoutes } from './token.ts';
+import { ACCESS_TOKEN_TTL_MS, type AccessToken } from './tokens.ts';
 import { createUsers } from './users.ts';
 
 export interface AuthServerConfig {
@@ -29,14 +31,34 @@ export function createAuthServer(config: AuthServerConfig) {
     views: path.join(path.dirname(fileURLToPath(import.meta.url)), 'views'),
     log: config.log,
     now: config.now,
+    errorBody: unhandledError,
   });
   const { app } = lab;
 
   const clients = createClients(config.clientUrl);
   const users = createUsers();
-  const codes = new Store<CodeGrant>({ ttlMs: CODE_TTL_MS, sweepMs: 10_000, now: config.now });
-  const accessTokens = new Store<AccessToken>({ ttlMs: ACCESS_TOKEN_TTL_MS, now: config.now });
+  // A code lives 60 s, so even a flood of requests holds few at once; if this many are ever
+  // waiting, new ones are refused (503) and none is dropped.
+  const codes = new Store<CodeGrant>({
+    ttlMs: CODE_TTL_MS,
+    sweepMs: 10_000,
+    maxEntries: 100_000,
+    now: config.now,
+  });
+  const accessTokens = new Store<AccessToken>({
+    ttlMs: ACCESS_TOKEN_TTL_MS,
+    maxEntries: 100_000,
+    now: config.now,
+  });
+  // Remembered consent, one entry per user and client: bounded by the registries.
   const consents = new Store<string[]>({ ttlMs: Infinity });
+  // One request waiting for consent per session; losing one to a flood only makes its form
+  // fail (fail closed), so the oldest go first when there are too many.
+  const pendingConsents = new Store<PendingConsent>({
+    ttlMs: 10 * 60_000,
+    whenFull: 'evict-oldest',
+    now: config.now,
+  });
   const notes = createNotes();
 
   app.get('/', (req, res) => {
@@ -46,19 +68,21 @@ export function createAuthServer(config: AuthServerConfig) {
       clientUrl: config.clientUrl,
     });
   });
-  app.use(authorizeRoutes({ clients, codes, consents }));
+  app.use(authorizeRoutes({ clients, codes, consents, pendingConsents }));
   app.use(loginRoutes({ clients, users }));
-  app.use(consentRoutes({ clients, codes, consents }));
+  app.use(consentRoutes({ clients, codes, consents, pendingConsents }));
   app.use(logoutRoutes({ clients }));
   app.use(tokenRoutes({ clients, codes, accessTokens }));
   app.use(apiRoutes({ accessTokens, users, notes }));
 
-  lab.debug(() => ({
+  lab.debug((req) => ({
+    yourPendingConsent: pendingConsents.get(req.sessionID),
     clients: Object.fromEntries(clients),
     users: Object.fromEntries(users),
     codes: codes.dump(),
     accessTokens: accessTokens.dump(),
     consents: consents.dump(),
+    pendingConsents: pendingConsents.dump(),
     notes: Object.fromEntries(notes),
   }));
 
@@ -68,6 +92,7 @@ export function createAuthServer(config: AuthServerConfig) {
       codes.close();
       accessTokens.close();
       consents.close();
+      pendingConsents.close();
       lab.close();
     },
   };

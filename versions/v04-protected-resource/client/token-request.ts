@@ -1,8 +1,8 @@
-// The back channel: the client trades its code for tokens, server to server
-// (RFC 6749 §4.1.3), authenticating itself with client_secret_basic (RFC 6749 §2.3.1).
+// The client at the token endpoint: it trades its code for tokens (RFC 6749 §4.1.3) on the
+// back channel, authenticating itself with client_secret_basic (RFC 6749 §2.3.1).
 
 import type { Request } from 'express';
-import { recordHop } from '../../../shared/transcript.ts';
+import { backChannel } from './back-channel.ts';
 
 export interface TokenResponse {
   access_token: string;
@@ -15,52 +15,38 @@ export type TokenResult =
   | { ok: true; tokens: TokenResponse }
   | { ok: false; error: string; description: string | undefined };
 
-interface Credentials {
+export interface Credentials {
   tokenEndpoint: string;
   clientId: string;
   clientSecret: string;
 }
 
-/** POST to the token endpoint, recording the request and the response in the transcript. */
+/** POST to the token endpoint; the request and the response go into the transcript. */
 export async function requestTokens(
   req: Request,
   credentials: Credentials,
   form: Record<string, string>,
 ): Promise<TokenResult> {
-  // RFC 6749 §2.3.1: each part form-encoded before joining with ":", then base64.
-  const basic = Buffer.from(
-    `${encodeURIComponent(credentials.clientId)}:${encodeURIComponent(credentials.clientSecret)}`,
-  ).toString('base64');
-  const authorization = `Basic ${basic}`;
-  recordHop(req, {
-    channel: 'back',
-    path: 'Client → Authorization Server',
-    title: 'Token request: the client redeems the code, proving who it is',
-    line: `POST ${credentials.tokenEndpoint}`,
-    params: {
-      Authorization: `${authorization}   (base64 of "${credentials.clientId}:${credentials.clientSecret}")`,
-      ...form,
+  const { clientId, clientSecret } = credentials;
+  const authorization = basicAuth(credentials);
+  const { ok, status, body } = await backChannel(req, {
+    method: 'POST',
+    url: credentials.tokenEndpoint,
+    headers: { authorization },
+    shownHeaders: {
+      Authorization: `${authorization}   (base64 of "${clientId}:${clientSecret}")`,
+    },
+    form,
+    to: 'Authorization Server',
+    titles: {
+      request: 'Token request: the client redeems the code, proving who it is',
+      ok: 'Token response: the access token',
+      failed: 'Token error response',
     },
   });
 
-  let response: Response;
-  try {
-    response = await postForm(credentials.tokenEndpoint, authorization, form);
-  } catch (err) {
-    const description = `Could not reach ${credentials.tokenEndpoint}: ${(err as Error).message}`;
-    return { ok: false, error: 'network_error', description };
-  }
-  const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-  recordHop(req, {
-    channel: 'back',
-    path: 'Authorization Server → Client',
-    title: response.ok ? 'Token response: the access token' : 'Token error response',
-    line: `${response.status} ${response.statusText}`,
-    params: body,
-  });
-
-  if (!response.ok || typeof body.access_token !== 'string') {
-    const error = typeof body.error === 'string' ? body.error : `http_${response.status}`;
+  if (!ok || typeof body.access_token !== 'string') {
+    const error = typeof body.error === 'string' ? body.error : `http_${status}`;
     const description =
       typeof body.error_description === 'string' ? body.error_description : undefined;
     return { ok: false, error, description };
@@ -68,16 +54,8 @@ export async function requestTokens(
   return { ok: true, tokens: body as unknown as TokenResponse };
 }
 
-/** A form POST to the AS, authenticated as this client; gives up after 5 seconds. */
-function postForm(endpoint: string, authorization: string, form: Record<string, string>) {
-  return fetch(endpoint, {
-    method: 'POST',
-    headers: {
-      authorization,
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json',
-    },
-    body: new URLSearchParams(form),
-    signal: AbortSignal.timeout(5_000),
-  });
+// RFC 6749 §2.3.1: each part form-encoded before joining with ":", then base64.
+function basicAuth({ clientId, clientSecret }: Credentials): string {
+  const pair = `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`;
+  return `Basic ${Buffer.from(pair).toString('base64')}`;
 }

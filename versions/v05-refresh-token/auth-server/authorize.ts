@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import type { Store } from '../../../shared/store.ts';
 import type { Client } from './clients.ts';
-import { OAuthError, oneParam } from './errors.ts';
+import { OAuthError, oneParam, redirectError, showError } from './errors.ts';
 import { readChallenge } from './pkce.ts';
 import { consentKey, parseScope } from './scopes.ts';
 
@@ -29,8 +29,6 @@ declare module 'express-session' {
     /** The /authorize URL the AS paused to ask the user to log in, resumed after login. */
     pendingAuthorize?: string;
     user?: { username: string; loggedInAt: string };
-    /** A checked authorization request waiting for the user's decision on /consent. */
-    pendingConsent?: AuthorizationRequest & { id: string };
   }
 }
 
@@ -43,14 +41,19 @@ export interface AuthorizationRequest {
   codeChallenge: string;
 }
 
+/** A checked request waiting for the user's decision on /consent, and the id of its form. */
+export type PendingConsent = AuthorizationRequest & { id: string };
+
 interface Deps {
   clients: Map<string, Client>;
   codes: Store<CodeGrant>;
   /** Scopes each user has granted each client, by consentKey(). */
   consents: Store<string[]>;
+  /** Requests waiting for consent, by session id (see consent.ts). */
+  pendingConsents: Store<PendingConsent>;
 }
 
-export function authorizeRoutes({ clients, codes, consents }: Deps): Router {
+export function authorizeRoutes({ clients, codes, consents, pendingConsents }: Deps): Router {
   const router = Router();
 
   router.get('/authorize', (req, res) => {
@@ -59,7 +62,7 @@ export function authorizeRoutes({ clients, codes, consents }: Deps): Router {
     try {
       ({ client, redirectUri } = checkClientAndRedirectUri(query, clients));
     } catch (err) {
-      if (err instanceof OAuthError) return showError(res, err, UNTRUSTED_REDIRECT);
+      if (err instanceof OAuthError) return showError(res, err, untrusted(query));
       throw err;
     }
     // Not logged in: remember this exact request in the AS session, log the user in, then
@@ -93,7 +96,7 @@ export function authorizeRoutes({ clients, codes, consents }: Deps): Router {
     }
     // The id ties the consent form to this request: a form shown for an earlier request (for
     // another client, say) cannot approve this one.
-    req.session.pendingConsent = { ...request, id: randomBytes(16).toString('base64url') };
+    pendingConsents.set(req.sessionID, { ...request, id: randomBytes(16).toString('base64url') });
     res.redirect('/consent');
   });
 
@@ -136,7 +139,7 @@ function checkClientAndRedirectUri(query: Record<string, unknown>, clients: Map<
   if (!clientId) throw new OAuthError('invalid_request', 'The client_id parameter is missing.');
   const client = clients.get(clientId);
   // Not invalid_client: that code belongs to the token endpoint (RFC 6749 §5.2).
-  if (!client) throw new OAuthError('invalid_request', `No client is registered as "${clientId}".`);
+  if (!client) throw new OAuthError('invalid_request', 'The client_id is not registered here.');
 
   // lab: redirect_uri is required even with one registered URI (RFC 6749 §3.1.2.3 lets it be
   // optional; OpenID Connect Core §3.1.2.1 does not), so every request says where it goes.
@@ -145,10 +148,7 @@ function checkClientAndRedirectUri(query: Record<string, unknown>, clients: Map<
     throw new OAuthError('invalid_request', 'The redirect_uri parameter is missing.');
   // Exact string comparison: no prefix match, no normalisation (RFC 9700 §2.1).
   if (!client.redirectUris.includes(redirectUri)) {
-    throw new OAuthError(
-      'invalid_request',
-      `The redirect_uri "${redirectUri}" is not registered for ${client.clientId}.`,
-    );
+    throw new OAuthError('invalid_request', `The redirect_uri is not registered for ${clientId}.`);
   }
   return { client, redirectUri };
 }
@@ -160,29 +160,22 @@ function checkResponseType(query: Record<string, unknown>) {
   if (responseType !== 'code') {
     throw new OAuthError(
       'unsupported_response_type',
-      `This server only supports response_type=code, not "${responseType}".`,
+      'This server only supports response_type=code.',
     );
   }
 }
 
-const UNTRUSTED_REDIRECT =
-  'The authorization server shows this page itself instead of redirecting you, because it ' +
-  'cannot be sure the redirect_uri belongs to a registered client (RFC 6749 §4.1.2.1).';
+const TITLE = 'Authorization request refused';
 
-function showError(res: Response, err: OAuthError, explain: string) {
-  res.status(err.status).render('error', {
-    title: 'Authorization request refused',
-    error: err.error,
-    description: err.description,
-    explain,
-  });
-}
-
-/** Send an error to the client's trusted redirect_uri (RFC 6749 §4.1.2.1). */
-export function redirectError(res: Response, redirectUri: string, err: OAuthError, state?: string) {
-  const location = new URL(redirectUri);
-  location.searchParams.set('error', err.error);
-  location.searchParams.set('error_description', err.description);
-  if (state !== undefined) location.searchParams.set('state', state);
-  res.redirect(location.href);
+/** The page for a request whose client or redirect_uri is not known good. */
+function untrusted(query: Record<string, unknown>) {
+  const sent = (name: string) => (query[name] === undefined ? 'none' : `"${String(query[name])}"`);
+  return {
+    title: TITLE,
+    explain:
+      `This request's client_id was ${sent('client_id')} and its redirect_uri ` +
+      `${sent('redirect_uri')}. The authorization server shows this page itself instead of ` +
+      'redirecting you, because it cannot be sure the redirect_uri belongs to a registered ' +
+      'client (RFC 6749 §4.1.2.1).',
+  };
 }

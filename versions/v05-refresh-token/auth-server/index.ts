@@ -5,19 +5,20 @@ import { fileURLToPath } from 'node:url';
 import { createApp } from '../../../shared/app.ts';
 import { Store } from '../../../shared/store.ts';
 import { apiRoutes, createNotes } from './api.ts';
-import { authorizeRoutes, CODE_TTL_MS, type CodeGrant } from './authorize.ts';
+import { authorizeRoutes, CODE_TTL_MS, type CodeGrant, type PendingConsent } from './authorize.ts';
 import { createClients } from './clients.ts';
 import { consentRoutes } from './consent.ts';
+import { unhandledError } from './errors.ts';
 import { loginRoutes } from './login.ts';
 import { logoutRoutes } from './logout.ts';
 import { revokeRoutes } from './revoke.ts';
+import { tokenRoutes } from './token.ts';
 import {
   ACCESS_TOKEN_TTL_MS,
   REFRESH_TOKEN_TTL_MS,
-  tokenRoutes,
   type AccessToken,
   type RefreshToken,
-} from './token.ts';
+} from './tokens.ts';
 import { createUsers } from './users.ts';
 
 export interface AuthServerConfig {
@@ -38,16 +39,41 @@ export function createAuthServer(config: AuthServerConfig) {
     views: path.join(path.dirname(fileURLToPath(import.meta.url)), 'views'),
     log: config.log,
     now: config.now,
+    errorBody: unhandledError,
   });
   const { app } = lab;
 
   const clients = createClients(config.clientUrl);
   const users = createUsers();
-  const codes = new Store<CodeGrant>({ ttlMs: CODE_TTL_MS, sweepMs: 10_000, now: config.now });
-  const accessTokenTtlMs = config.accessTokenTtlMs ?? ACCESS_TOKEN_TTL_MS;
-  const accessTokens = new Store<AccessToken>({ ttlMs: accessTokenTtlMs, now: config.now });
-  const refreshTokens = new Store<RefreshToken>({ ttlMs: REFRESH_TOKEN_TTL_MS, now: config.now });
+  // A code lives 60 s, so even a flood of requests holds few at once; if this many are ever
+  // waiting, new ones are refused (503) and none is dropped.
+  const codes = new Store<CodeGrant>({
+    ttlMs: CODE_TTL_MS,
+    sweepMs: 10_000,
+    maxEntries: 100_000,
+    now: config.now,
+  });
+  const accessTokens = new Store<AccessToken>({
+    ttlMs: config.accessTokenTtlMs ?? ACCESS_TOKEN_TTL_MS,
+    maxEntries: 100_000,
+    now: config.now,
+  });
+  // Rotated refresh tokens are kept until their family ends, to recognise reuse; one family
+  // holds at most MAX_REFRESHES of them. When the store is full, new logins are refused (503).
+  const refreshTokens = new Store<RefreshToken>({
+    ttlMs: REFRESH_TOKEN_TTL_MS,
+    maxEntries: 200_000,
+    now: config.now,
+  });
+  // Remembered consent, one entry per user and client: bounded by the registries.
   const consents = new Store<string[]>({ ttlMs: Infinity });
+  // One request waiting for consent per session; losing one to a flood only makes its form
+  // fail (fail closed), so the oldest go first when there are too many.
+  const pendingConsents = new Store<PendingConsent>({
+    ttlMs: 10 * 60_000,
+    whenFull: 'evict-oldest',
+    now: config.now,
+  });
   const notes = createNotes();
 
   app.get('/', (req, res) => {
@@ -57,21 +83,23 @@ export function createAuthServer(config: AuthServerConfig) {
       clientUrl: config.clientUrl,
     });
   });
-  app.use(authorizeRoutes({ clients, codes, consents }));
+  app.use(authorizeRoutes({ clients, codes, consents, pendingConsents }));
   app.use(loginRoutes({ clients, users }));
-  app.use(consentRoutes({ clients, codes, consents }));
+  app.use(consentRoutes({ clients, codes, consents, pendingConsents }));
   app.use(logoutRoutes({ clients }));
-  app.use(tokenRoutes({ clients, codes, accessTokens, refreshTokens, accessTokenTtlMs }));
+  app.use(tokenRoutes({ clients, codes, accessTokens, refreshTokens }));
   app.use(revokeRoutes({ clients, accessTokens, refreshTokens }));
   app.use(apiRoutes({ accessTokens, users, notes }));
 
-  lab.debug(() => ({
+  lab.debug((req) => ({
+    yourPendingConsent: pendingConsents.get(req.sessionID),
     clients: Object.fromEntries(clients),
     users: Object.fromEntries(users),
     codes: codes.dump(),
     accessTokens: accessTokens.dump(),
     refreshTokens: refreshTokens.dump(),
     consents: consents.dump(),
+    pendingConsents: pendingConsents.dump(),
     notes: Object.fromEntries(notes),
   }));
 
@@ -82,6 +110,7 @@ export function createAuthServer(config: AuthServerConfig) {
       accessTokens.close();
       refreshTokens.close();
       consents.close();
+      pendingConsents.close();
       lab.close();
     },
   };

@@ -3,8 +3,9 @@
 // of the other: they are separate sessions on separate servers).
 
 import { Router } from 'express';
+import { csrfToken, validCsrf } from '../../../shared/csrf.ts';
 import type { Client } from './clients.ts';
-import { csrfToken, validCsrf } from './csrf.ts';
+import { OAuthError, showError } from './errors.ts';
 
 interface Deps {
   clients: Map<string, Client>;
@@ -32,14 +33,14 @@ export function logoutRoutes({ clients }: Deps): Router {
   });
 
   router.post('/logout', (req, res, next) => {
-    const back = returnUrlFor((req.body as Record<string, unknown>).client_id);
+    const back = returnUrlFor((req.body as Record<string, unknown> | undefined)?.client_id);
     if (!validCsrf(req)) {
-      res.status(403).render('error', {
+      // lab: not an RFC error code; this page is the AS's own.
+      const description =
+        'This logout form did not come from a page of this server, so it was ignored.';
+      return showError(res, new OAuthError('invalid_csrf_token', description, 403), {
         title: 'Form refused',
-        error: 'invalid_csrf_token',
-        description: 'This logout form did not come from a page of this server, so it was ignored.',
       });
-      return;
     }
     req.session.destroy((err) => {
       if (err) return next(err);

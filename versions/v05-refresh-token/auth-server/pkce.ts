@@ -25,7 +25,9 @@ export function readChallenge(query: Record<string, unknown>): string {
   if (method !== 'S256') {
     throw new OAuthError(
       'invalid_request',
-      `transform algorithm not supported: code_challenge_method must be S256, not ${method ?? 'absent (plain)'}.`,
+      method === undefined
+        ? 'transform algorithm not supported: code_challenge_method is missing, which means plain; use S256.'
+        : 'transform algorithm not supported: code_challenge_method must be S256.',
     );
   }
   if (!S256_CHALLENGE.test(challenge)) {

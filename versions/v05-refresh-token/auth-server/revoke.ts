@@ -1,16 +1,14 @@
 // POST /revoke: a client tells the AS it no longer needs a token (RFC 7009).
 
 import { Router } from 'express';
-import type { Store } from '../../../shared/store.ts';
+import { noStore } from '../../../shared/no-store.ts';
 import { authenticateClient } from './client-auth.ts';
 import type { Client } from './clients.ts';
-import { formBody, OAuthError, oneParam } from './errors.ts';
-import { revokeFamily, sendError, type AccessToken, type RefreshToken } from './token.ts';
+import { formBody, OAuthError, oneParam, sendError } from './errors.ts';
+import { revokeFamily, type TokenStores } from './tokens.ts';
 
-interface Deps {
+interface Deps extends TokenStores {
   clients: Map<string, Client>;
-  accessTokens: Store<AccessToken>;
-  refreshTokens: Store<RefreshToken>;
 }
 
 const HINTS = ['access_token', 'refresh_token'];
@@ -18,8 +16,9 @@ const HINTS = ['access_token', 'refresh_token'];
 export function revokeRoutes(deps: Deps): Router {
   const router = Router();
 
+  router.use('/revoke', noStore);
+
   router.post('/revoke', (req, res) => {
-    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
     try {
       const body = formBody(req);
       // RFC 7009 §2.1: the client authenticates, and may only revoke its own tokens.
@@ -29,7 +28,8 @@ export function revokeRoutes(deps: Deps): Router {
       const hint = oneParam(body, 'token_type_hint');
       if (hint !== undefined && !HINTS.includes(hint)) {
         // RFC 7009 §2.2.1.
-        throw new OAuthError('unsupported_token_type', `Unknown token_type_hint: ${hint}.`);
+        const description = 'The token_type_hint is neither access_token nor refresh_token.';
+        throw new OAuthError('unsupported_token_type', description);
       }
 
       // The hint only says where to look first (RFC 7009 §2.1): a wrong hint still works.

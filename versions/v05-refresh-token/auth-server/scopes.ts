@@ -18,7 +18,10 @@ export function parseScope(scope: string | undefined): string[] {
   const scopes = [...new Set(scope.split(' ').filter((s) => s !== ''))];
   const unknown = scopes.filter((s) => !Object.hasOwn(SCOPES, s));
   if (unknown.length > 0) {
-    throw new OAuthError('invalid_scope', `Unknown scope: ${unknown.join(' ')}.`);
+    throw new OAuthError(
+      'invalid_scope',
+      'The scope parameter names a scope this server does not know.',
+    );
   }
   return scopes.length > 0 ? scopes : DEFAULT_SCOPES;
 }

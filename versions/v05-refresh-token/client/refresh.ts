@@ -5,7 +5,12 @@
 import type { Request } from 'express';
 import type { Store } from '../../../shared/store.ts';
 import { callApi, type ApiResult } from './api.ts';
-import { requestTokens, type Credentials, type TokenResult } from './token-request.ts';
+import {
+  requestTokens,
+  type Credentials,
+  type TokenResponse,
+  type TokenResult,
+} from './token-request.ts';
 
 declare module 'express-session' {
   interface SessionData {
@@ -22,13 +27,19 @@ declare module 'express-session' {
 export type InFlight = Store<Promise<TokenResult>>;
 export const IN_FLIGHT_TTL_MS = 10_000;
 
+export interface Refreshing {
+  credentials: Credentials;
+  /** Each logged-in browser's tokens, by session id. */
+  tokens: Store<TokenResponse>;
+  inFlight: InFlight;
+}
+
 /** Use the refresh token now. If the AS refuses it, the tokens are forgotten: log in again. */
 export async function refreshTokens(
   req: Request,
-  credentials: Credentials,
-  inFlight: InFlight,
+  { credentials, tokens, inFlight }: Refreshing,
 ): Promise<TokenResult> {
-  const refreshToken = req.session.tokens?.refresh_token;
+  const refreshToken = tokens.get(req.sessionID)?.refresh_token;
   if (!refreshToken) {
     return { ok: false, error: 'no_refresh_token', description: 'There is no refresh token.' };
   }
@@ -40,8 +51,11 @@ export async function refreshTokens(
   }
   const result = await pending;
   if (result.ok) {
-    // Rotation: the new refresh token replaces the old one, which the AS now refuses.
-    req.session.tokens = result.tokens;
+    // Rotation: the new refresh token replaces the old one, which the AS now refuses. Straight
+    // into the store, so a request still running with the old tokens cannot write them back.
+    if (tokens.get(req.sessionID)?.refresh_token === refreshToken) {
+      tokens.set(req.sessionID, result.tokens);
+    }
     return result;
   }
   // Only successes are shared: a failed refresh may be tried again at once.
@@ -49,7 +63,7 @@ export async function refreshTokens(
   if (result.error === 'invalid_grant') {
     // RFC 6749 §5.2: the refresh token is dead (expired, revoked, or reused). A network
     // failure or a server error says nothing about it, so those keep the tokens.
-    delete req.session.tokens;
+    tokens.delete(req.sessionID);
     delete req.session.profile;
     req.session.loginAgain = `${result.error}: ${result.description ?? ''}`;
   }
@@ -59,18 +73,19 @@ export async function refreshTokens(
 /** Call the API; on 401 invalid_token, refresh and retry once. */
 export async function callApiRefreshing(
   req: Request,
-  credentials: Credentials,
-  inFlight: InFlight,
+  refreshing: Refreshing,
   method: 'GET' | 'POST',
   url: string,
   form?: Record<string, string>,
-): Promise<ApiResult> {
-  const first = await callApi(req, req.session.tokens!.access_token, method, url, form);
+): Promise<ApiResult | undefined> {
+  const mine = refreshing.tokens.get(req.sessionID);
+  if (!mine) return undefined;
+  const first = await callApi(req, mine.access_token, method, url, form);
   // Only invalid_token means a new token could help; a 403 insufficient_scope would not.
   if (first.status !== 401 || !/error="invalid_token"/.test(first.wwwAuthenticate ?? '')) {
     return first;
   }
-  const refreshed = await refreshTokens(req, credentials, inFlight);
+  const refreshed = await refreshTokens(req, refreshing);
   if (!refreshed.ok) return first;
   return callApi(req, refreshed.tokens.access_token, method, url, form);
 }

@@ -1,9 +1,9 @@
-// The back channel: the client trades its code (RFC 6749 §4.1.3) or refresh token (RFC 6749
-// §6) for tokens, and revokes tokens (RFC 7009), server to server, authenticating itself with
-// client_secret_basic (RFC 6749 §2.3.1).
+// The client at the token endpoint: it trades its code (RFC 6749 §4.1.3) or refresh token
+// (RFC 6749 §6) for tokens, and revokes tokens (RFC 7009), on the back channel,
+// authenticating itself with client_secret_basic (RFC 6749 §2.3.1).
 
 import type { Request } from 'express';
-import { recordHop } from '../../../shared/transcript.ts';
+import { backChannel } from './back-channel.ts';
 
 export interface TokenResponse {
   access_token: string;
@@ -24,45 +24,35 @@ export interface Credentials {
   clientSecret: string;
 }
 
-/** POST to the token endpoint, recording the request and the response in the transcript. */
+/** POST to the token endpoint; the request and the response go into the transcript. */
 export async function requestTokens(
   req: Request,
   credentials: Credentials,
   form: Record<string, string>,
 ): Promise<TokenResult> {
+  const { clientId, clientSecret } = credentials;
   const authorization = basicAuth(credentials);
-  recordHop(req, {
-    channel: 'back',
-    path: 'Client → Authorization Server',
-    title:
-      form.grant_type === 'refresh_token'
-        ? 'Token request: the client uses its refresh token for fresh tokens'
-        : 'Token request: the client redeems the code, proving who it is',
-    line: `POST ${credentials.tokenEndpoint}`,
-    params: {
-      Authorization: `${authorization}   (base64 of "${credentials.clientId}:${credentials.clientSecret}")`,
-      ...form,
+  const { ok, status, body } = await backChannel(req, {
+    method: 'POST',
+    url: credentials.tokenEndpoint,
+    headers: { authorization },
+    shownHeaders: {
+      Authorization: `${authorization}   (base64 of "${clientId}:${clientSecret}")`,
+    },
+    form,
+    to: 'Authorization Server',
+    titles: {
+      request:
+        form.grant_type === 'refresh_token'
+          ? 'Token request: the client uses its refresh token for fresh tokens'
+          : 'Token request: the client redeems the code, proving who it is',
+      ok: 'Token response: the access token',
+      failed: 'Token error response',
     },
   });
 
-  let response: Response;
-  try {
-    response = await postForm(credentials.tokenEndpoint, authorization, form);
-  } catch (err) {
-    const description = `Could not reach ${credentials.tokenEndpoint}: ${(err as Error).message}`;
-    return { ok: false, error: 'network_error', description };
-  }
-  const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-  recordHop(req, {
-    channel: 'back',
-    path: 'Authorization Server → Client',
-    title: response.ok ? 'Token response: the access token' : 'Token error response',
-    line: `${response.status} ${response.statusText}`,
-    params: body,
-  });
-
-  if (!response.ok || typeof body.access_token !== 'string') {
-    const error = typeof body.error === 'string' ? body.error : `http_${response.status}`;
+  if (!ok || typeof body.access_token !== 'string') {
+    const error = typeof body.error === 'string' ? body.error : `http_${status}`;
     const description =
       typeof body.error_description === 'string' ? body.error_description : undefined;
     return { ok: false, error, description };
@@ -70,49 +60,24 @@ export async function requestTokens(
   return { ok: true, tokens: body as unknown as TokenResponse };
 }
 
-/** Revoke a token at the AS (RFC 7009 §2.1); true when the AS answered 200. */
+/** Revoke a token at the AS (RFC 7009 §2.1). */
 export async function revokeToken(
   req: Request,
   credentials: Credentials,
   token: string,
   hint: 'access_token' | 'refresh_token',
-): Promise<boolean> {
-  const endpoint = credentials.revocationEndpoint;
-  const form = { token, token_type_hint: hint };
-  recordHop(req, {
-    channel: 'back',
-    path: 'Client → Authorization Server',
-    title: 'Revocation request: the client gives up a token',
-    line: `POST ${endpoint}`,
-    params: { Authorization: basicAuth(credentials), ...form },
-  });
-  try {
-    const response = await postForm(endpoint, basicAuth(credentials), form);
-    const text = await response.text();
-    recordHop(req, {
-      channel: 'back',
-      path: 'Authorization Server → Client',
-      title: 'Revocation response',
-      line: `${response.status} ${response.statusText}`,
-      params: text ? { body: text } : {},
-    });
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
-
-/** A form POST to the AS, authenticated as this client; gives up after 5 seconds. */
-function postForm(endpoint: string, authorization: string, form: Record<string, string>) {
-  return fetch(endpoint, {
+): Promise<void> {
+  await backChannel(req, {
     method: 'POST',
-    headers: {
-      authorization,
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json',
+    url: credentials.revocationEndpoint,
+    headers: { authorization: basicAuth(credentials) },
+    form: { token, token_type_hint: hint },
+    to: 'Authorization Server',
+    titles: {
+      request: 'Revocation request: the client gives up a token',
+      ok: 'Revocation response',
+      failed: 'Revocation error response',
     },
-    body: new URLSearchParams(form),
-    signal: AbortSignal.timeout(5_000),
   });
 }
 

@@ -1,18 +1,23 @@
-// Drive the whole authorization code flow the way a person in a browser would, so each test
-// states only what differs from the happy path.
+// Drive the authorization code flow the way a person in a browser would, for the tests and
+// the attack and bench scripts: each caller states only what differs from the happy path.
 
 import { createHash, randomBytes } from 'node:crypto';
 import type { RunningLab } from '../../shared/lab.ts';
 import { Browser, type Page } from './browser.ts';
 
 export interface FlowOptions {
+  /** Who logs in at the AS; default user0. */
   username?: string;
+  /** Default: the username's own password (user1 → password1). */
   password?: string;
   /** What to answer on the consent page (v04+): approve (default) or deny. */
   decision?: 'approve' | 'deny';
   /** The scopes to leave ticked on the consent page; default: all that were asked for. */
   grant?: string[];
 }
+
+/** The password of a lab user: user1 → password1. */
+export const passwordOf = (username: string) => username.replace('user', 'password');
 
 /** The hidden CSRF token of a form page (v04+), or '' for versions without one. */
 export function csrfOf(page: Page): string {
@@ -49,14 +54,19 @@ export async function throughConsent(browser: Browser, page: Page, options: Flow
   return page;
 }
 
-export interface FlowResult {
+/** A flow stopped at the AS's redirect back to the client (`land: false`). */
+export interface StoppedFlow {
   browser: Browser;
   /** The AS's redirect back to the client, carrying the code (or an error). */
   authorizationResponse: Page;
-  /** The client's /callback page. */
-  callback: Page;
   /** Query parameters of the authorization response. */
   params: URLSearchParams;
+}
+
+/** A flow that followed the redirect to the client's callback. */
+export interface LandedFlow extends StoppedFlow {
+  /** The client's /callback page. */
+  callback: Page;
 }
 
 /** The query of a redirect's Location header. */
@@ -65,29 +75,37 @@ export function locationParams(page: Page): URLSearchParams {
   return new URL(page.location, page.url).searchParams;
 }
 
+type RunFlowOptions = FlowOptions & { browser?: Browser };
+
 /**
  * Click "Log in" on the client and go through the AS (logging in when it asks) until it
- * redirects back to the client's callback. Stops before the callback when `land` is false.
+ * redirects back to the client's callback, then land there. With `land: false` it stops at
+ * that redirect, and there is no callback page.
  */
 export async function runFlow(
-  lab: RunningLab,
-  options: FlowOptions & { browser?: Browser; land?: boolean } = {},
-): Promise<FlowResult> {
+  lab: RunningLab<'client'>,
+  options?: RunFlowOptions & { land?: true },
+): Promise<LandedFlow>;
+export async function runFlow(
+  lab: RunningLab<'client'>,
+  options: RunFlowOptions & { land: false },
+): Promise<StoppedFlow>;
+export async function runFlow(
+  lab: RunningLab<'client'>,
+  options: RunFlowOptions & { land?: boolean } = {},
+): Promise<StoppedFlow | LandedFlow> {
   const browser = options.browser ?? new Browser();
-  const clientUrl = lab.urls.client!;
+  const clientUrl = lab.urls.client;
+  const username = options.username ?? 'user0';
   let page = await browser.get(`${clientUrl}/login`);
   for (let step = 0; step < 10; step++) {
     if (
       page.location &&
       new URL(page.location, page.url).href.startsWith(`${clientUrl}/callback`)
     ) {
-      const authorizationResponse = page;
-      const params = locationParams(page);
-      if (options.land === false) {
-        return { browser, authorizationResponse, callback: page, params };
-      }
-      const callback = await browser.follow(page);
-      return { browser, authorizationResponse, callback, params };
+      const stopped = { browser, authorizationResponse: page, params: locationParams(page) };
+      if (options.land === false) return stopped;
+      return { ...stopped, callback: await browser.follow(page) };
     }
     if (page.location === '/consent') {
       page = await answerConsent(browser, page, options);
@@ -95,8 +113,8 @@ export async function runFlow(
       page = await browser.follow(page);
     } else if (page.status === 200 && new URL(page.url).pathname === '/login') {
       page = await browser.post(page.url, {
-        username: options.username ?? 'user0',
-        password: options.password ?? 'password0',
+        username,
+        password: options.password ?? passwordOf(username),
         _csrf: csrfOf(page),
       });
     } else {
@@ -107,19 +125,41 @@ export async function runFlow(
 }
 
 /** Submit the AS login form the way a browser does: fetch the form, then post it. */
-export async function submitLogin(lab: RunningLab, browser: Browser, form: Record<string, string>) {
+export async function submitLogin(
+  lab: RunningLab<'as'>,
+  browser: Browser,
+  form: Record<string, string>,
+) {
   const page = await browser.get(`${lab.urls.as}/login`);
   return browser.post(`${lab.urls.as}/login`, { _csrf: csrfOf(page), ...form });
 }
 
-/** Log a browser in at the AS directly (no client involved). */
-export async function logInAtAs(lab: RunningLab, browser: Browser, username = 'user0') {
-  const page = await submitLogin(lab, browser, {
-    username,
-    password: username.replace('user', 'password'),
-  });
+/**
+ * Submit one of the client's own forms (v04+: /notes, /logout; v05+: /refresh, /revoke) the
+ * way a browser does: load the client's home page for the form's token, then post.
+ */
+export async function submitClientForm(
+  lab: RunningLab<'client'>,
+  browser: Browser,
+  path: string,
+  form: Record<string, string> = {},
+) {
+  const home = await browser.get(`${lab.urls.client}/`);
+  return browser.post(`${lab.urls.client}${path}`, { _csrf: csrfOf(home), ...form });
+}
+
+/** Log a browser in at the AS directly (no client involved): the login's 303 answer. */
+export async function logInAtAs(lab: RunningLab<'as'>, browser: Browser, username = 'user0') {
+  const page = await submitLogin(lab, browser, { username, password: passwordOf(username) });
   if (page.status !== 303) throw new Error(`login failed: ${page.status}`);
   return page;
+}
+
+/** A new browser, logged in at the AS as `username` (no client involved). */
+export async function loggedInBrowser(lab: RunningLab<'as'>, username = 'user0') {
+  const browser = new Browser();
+  await logInAtAs(lab, browser, username);
+  return browser;
 }
 
 /** A PKCE verifier and its S256 challenge (RFC 7636 §4.1, §4.2). */
@@ -138,7 +178,7 @@ export const TEST_CHALLENGE = createHash('sha256').update(TEST_VERIFIER).digest(
  * removes a parameter). It carries a PKCE challenge, which versions before v03 ignore.
  */
 export function authorizeUrl(
-  lab: RunningLab,
+  lab: RunningLab<'as' | 'client'>,
   overrides: Record<string, string | undefined> = {},
 ): string {
   const url = new URL('/authorize', lab.urls.as);
@@ -154,13 +194,4 @@ export function authorizeUrl(
     if (value !== undefined) url.searchParams.set(name, value);
   }
   return url.href;
-}
-
-/** GET /debug/state.json of an app, in the given browser's session. */
-export async function debugState(
-  baseUrl: string,
-  browser: Browser = new Browser(),
-): Promise<Record<string, any>> {
-  const page = await browser.get(`${baseUrl}/debug/state.json`);
-  return JSON.parse(page.text) as Record<string, any>;
 }

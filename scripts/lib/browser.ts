@@ -1,5 +1,5 @@
-// A minimal browser for behaviour tests: fetch, a cookie jar, and no automatic redirects, so
-// a test can look at every hop the way the flow transcript does.
+// A minimal browser for the tests and the attack and bench scripts: fetch, a cookie jar, and
+// no automatic redirects, so a caller can look at every hop the way the flow transcript does.
 //
 // Cookies on localhost ignore the port, so one jar serves the client and the AS, just like a
 // real browser's. That is why each app needs its own cookie name.

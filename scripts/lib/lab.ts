@@ -1,0 +1,41 @@
+// Run a version's lab in this process, for the tests and the attack and bench scripts: start
+// it on free ports, pick the versions that have a feature, and move its clock by hand.
+
+import path from 'node:path';
+import type { AppRole } from '../../shared/config.ts';
+import type { RunningLab, StartLabOptions } from '../../shared/lab.ts';
+import { listVersions, versionsDir } from '../versions.ts';
+
+/** The number of a version folder: 3 for 'v03-pkce'. */
+export const versionNumber = (version: string) => Number(version.slice(1, 3));
+
+/** Versions from `first` on (e.g. 'v02'): the ones that have a feature. */
+export function versionsFrom(first: string): string[] {
+  return listVersions().filter((version) => versionNumber(version) >= versionNumber(first));
+}
+
+/**
+ * Start every app of `version` in this process, on free ports unless `options.ports` says
+ * otherwise. `R` names the apps the caller uses: every version runs 'as' and 'client'; ask
+ * for more (a resource server 'rs', say) only of versions that have them.
+ */
+export async function startVersion<R extends AppRole = 'as' | 'client'>(
+  version: string,
+  options: StartLabOptions = {},
+): Promise<RunningLab<R>> {
+  const lab = (await import(path.join(versionsDir, version, 'lab.ts'))) as {
+    startLab(options: StartLabOptions): Promise<RunningLab<R>>;
+  };
+  return lab.startLab({ ports: 0, ...options });
+}
+
+/** A clock a test can move forward, passed to startLab({ now }). */
+export function manualClock(start = Date.now()) {
+  let time = start;
+  return {
+    now: () => time,
+    advance(ms: number) {
+      time += ms;
+    },
+  };
+}

@@ -1,0 +1,167 @@
+// Typed readers of the apps' GET /debug/state.json, for the tests and the attack and bench
+// scripts. The interfaces describe the JSON of every version's apps: shared/debug.ts wraps
+// each app's own sections (its lab.debug() call) in yourSession and allSessions. A field that
+// not every version has is optional; the version it arrives in is noted.
+
+import type { RunningLab } from '../../shared/lab.ts';
+import type { Hop } from '../../shared/transcript.ts';
+import { Browser } from './browser.ts';
+import type { TokenResponse } from './token.ts';
+
+/** What every app's state.json has around its own sections. */
+interface AppState<Session> {
+  /** The session of the browser that asked, with its id (and express-session's cookie). */
+  yourSession: Session & { sessionId: string; cookie?: unknown };
+  /** Every live session of the app, by id. */
+  allSessions: Record<string, unknown>;
+  /** How full the app's session memory is. */
+  sessionPools?: Record<string, unknown>;
+}
+
+/** A stored entry with a lifetime: shown with the milliseconds it has left. */
+type Expiring<T> = T & { expiresInMs: number };
+
+export interface AsSession {
+  user?: { username: string; loggedInAt: string };
+  /** The /authorize URL waiting for the login to finish. */
+  pendingAuthorize?: string;
+  /** v02+: the token of the AS's own forms. */
+  csrfToken?: string;
+  /** When a login completed in this session; absent while it is anonymous. */
+  signedInAt?: string;
+}
+
+/** v04+: a checked authorization request waiting on the consent page. */
+export interface PendingConsent {
+  id: string;
+  clientId: string;
+  redirectUri: string;
+  scopes: string[];
+  state?: string;
+  codeChallenge: string;
+}
+
+/** What a code or token was issued for. */
+interface Grant {
+  clientId: string;
+  username: string;
+  /** Space-separated; before v04 only when the request named one. */
+  scope?: string;
+  issuedAt: string;
+}
+
+export interface StoredCode extends Grant {
+  redirectUri: string;
+  /** v03+. */
+  codeChallenge?: string;
+  /** v03+: set at the first redemption. */
+  usedAt?: string;
+}
+
+export interface StoredToken extends Grant {
+  /** The code its grant started from. */
+  code: string;
+  /** Refresh tokens: how many came before it in its family. */
+  generation?: number;
+  /** Refresh tokens: set when it was used and replaced. */
+  rotatedAt?: string;
+}
+
+export interface AsState extends AppState<AsSession> {
+  clients: Record<
+    string,
+    {
+      clientId: string;
+      name: string;
+      redirectUris: string[];
+      /** v03+. */
+      clientSecret?: string;
+      /** v03+. */
+      grantTypes?: string[];
+    }
+  >;
+  users: Record<string, { username: string; password: string; name: string }>;
+  codes: Record<string, Expiring<StoredCode>>;
+  /** v03+. */
+  accessTokens?: Record<string, Expiring<StoredToken>>;
+  /** v05+. */
+  refreshTokens?: Record<string, Expiring<StoredToken>>;
+  /** v04+: the scopes each user granted each client, by "user → client". */
+  consents?: Record<string, string[]>;
+  /** v04+: the request this browser's AS session is being asked to consent to. */
+  yourPendingConsent?: PendingConsent;
+  /** v04+: every request waiting for consent, by session id. */
+  pendingConsents?: Record<string, Expiring<PendingConsent>>;
+  /** v04+: each user's notes. */
+  notes?: Record<string, Array<{ text: string; createdAt: string; via: string }>>;
+}
+
+export interface ClientSession {
+  /** The flow transcript, from the first login on. */
+  transcript?: Hop[];
+  /** v04+: the user, from GET /api/me. */
+  profile?: Record<string, unknown>;
+  /** v04+: the outcome of the last note added, shown once. */
+  flash?: { ok: boolean; status: number; body: Record<string, unknown>; wwwAuthenticate?: string };
+  /** v05+: why the user must log in again. */
+  loginAgain?: string;
+  /** v03+: when a login completed in this session; absent while it is anonymous. */
+  signedInAt?: string;
+}
+
+/** v02+: a login the client started, kept on the server by session id. */
+export interface PendingLogin {
+  state: string;
+  /** v03+: the PKCE code_verifier of the flow. */
+  verifier?: string;
+  startedAt: string;
+}
+
+export interface ClientState extends AppState<ClientSession> {
+  /** v02+: the login this browser has under way. */
+  yourPendingLogin?: PendingLogin;
+  /** v02+: every login under way, by session id. */
+  pendingLogins?: Record<string, Expiring<PendingLogin>>;
+  /** v03+: the tokens the client holds for this browser. */
+  yourTokens?: TokenResponse;
+  /** v03+: the tokens of every logged-in browser, by session id. */
+  tokens?: Record<string, Expiring<TokenResponse>>;
+  config: {
+    clientId: string;
+    redirectUri: string;
+    authorizationServer: string;
+    /** v03+. */
+    clientSecret?: string;
+    /** v03+. */
+    tokenEndpoint?: string;
+  };
+}
+
+async function readState(baseUrl: string, browser: Browser): Promise<unknown> {
+  const page = await browser.get(`${baseUrl}/debug/state.json`);
+  if (page.status !== 200) throw new Error(`${page.url} answered ${page.status}`);
+  return JSON.parse(page.text);
+}
+
+/** The AS's state, with `browser`'s AS session as yourSession (default: a new browser). */
+export async function asState(lab: RunningLab<'as'>, browser = new Browser()): Promise<AsState> {
+  return (await readState(lab.urls.as, browser)) as AsState;
+}
+
+/** The client's state, with `browser`'s client session as yourSession. */
+export async function clientState(
+  lab: RunningLab<'client'>,
+  browser = new Browser(),
+): Promise<ClientState> {
+  return (await readState(lab.urls.client, browser)) as ClientState;
+}
+
+/** The tokens the client holds for `browser`; throws when it holds none. */
+export async function clientTokens(
+  lab: RunningLab<'client'>,
+  browser: Browser,
+): Promise<TokenResponse> {
+  const tokens = (await clientState(lab, browser)).yourTokens;
+  if (!tokens) throw new Error('The client holds no tokens in this browser’s session.');
+  return tokens;
+}
