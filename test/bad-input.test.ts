@@ -64,13 +64,28 @@ function hostileQueries(count: number): string[] {
   return queries;
 }
 
+// RFC 6749 §4.1.2.1, §5.2: what error_description may carry. And it never echoes the
+// request: none of the hostile values below shows up in it.
+const DESCRIPTION = /^[\x20-\x21\x23-\x5B\x5D-\x7E]*$/;
+const ECHOED = /<script|<img|etc\/passwd|a{50}|😀|\[object Object\]/;
+
 function expectSafe(page: Page, registered: string[]) {
   expect(page.status, `${page.url} → ${page.status}`).toBeLessThan(500);
   expect(page.text).not.toMatch(/\n\s+at \S+ \(|node_modules/);
   expect(page.text).not.toContain('<script>alert(1)</script>');
   expect(page.text).not.toContain('<img src=x onerror');
+  const descriptions: string[] = [];
   if (page.location && /^https?:/.test(page.location)) {
     expect(registered.some((uri) => page.location!.startsWith(uri))).toBe(true);
+    descriptions.push(...new URL(page.location).searchParams.getAll('error_description'));
+  }
+  if (page.headers.get('content-type')?.includes('application/json')) {
+    const body = JSON.parse(page.text) as { error_description?: unknown };
+    if (typeof body.error_description === 'string') descriptions.push(body.error_description);
+  }
+  for (const description of descriptions) {
+    expect(description, page.url).toMatch(DESCRIPTION);
+    expect(description, page.url).not.toMatch(ECHOED);
   }
 }
 
@@ -94,13 +109,14 @@ describe.each(versionsFrom('v01'))('%s: hostile input', (version) => {
   async function sweep(
     paths: { as: string[]; client: string[] },
     send: (url: string, query: string) => Promise<Page>,
+    each = queries,
   ) {
     const urls = [
       ...paths.as.map((path) => `${lab.urls.as}${path}`),
       ...paths.client.map((path) => `${lab.urls.client}${path}`),
     ];
     for (const url of urls) {
-      for (const query of queries) expectSafe(await send(url, query), registered);
+      for (const query of each) expectSafe(await send(url, query), registered);
     }
   }
 
@@ -113,14 +129,29 @@ describe.each(versionsFrom('v01'))('%s: hostile input', (version) => {
       (url, query) => browser.get(`${url}?${query}`),
     ));
 
-  it('POST endpoints', () =>
-    sweep(
-      {
-        as: ['/login', '/consent', '/logout', '/token', '/revoke', '/api/notes'],
-        client: ['/notes'],
-      },
-      (url, query) => browser.postRaw(url, query),
-    ));
+  const postPaths = {
+    as: ['/login', '/consent', '/logout', '/token', '/revoke', '/api/notes'],
+    client: ['/notes', '/refresh', '/revoke', '/logout'],
+  };
+
+  it('POST endpoints', () => sweep(postPaths, (url, query) => browser.postRaw(url, query)));
+
+  it('POST endpoints with no body, or a body that is not a form', async () => {
+    const bodies: Array<[string | undefined, string | undefined]> = [
+      [undefined, undefined],
+      ['text/plain', 'username=user0'],
+      ['application/json', '{"token":"x","text":"y"}'],
+      ['application/json', '{'],
+      ['application/json', '"just a string"'],
+      ['multipart/form-data; boundary=x', '--x--'],
+      ['application/x-www-form-urlencoded', ''],
+    ];
+    for (const [type, body] of bodies) {
+      const send = (url: string) =>
+        browser.send(url, { method: 'POST', ...(type ? { type } : {}), ...(body ? { body } : {}) });
+      await sweep(postPaths, send, ['once']);
+    }
+  });
 
   it('leaves the lab working afterwards', async () => {
     const { callback } = await runFlow(lab);

@@ -119,6 +119,31 @@ describe.each(versionsFrom('v05'))('%s: refresh tokens', (version) => {
     });
   });
 
+  describe('a long chain of refreshes (memory bounded per family, SPEC §0)', () => {
+    it('ends the login instead of forgetting the rotated tokens: the thief is cut off', async () => {
+      const victim = await tokensFor(lab, { scope: ALL });
+      const bystander = await tokensFor(lab, { scope: ALL, username: 'user1' });
+      // The thief refreshes the stolen token, then keeps chaining refreshes, hoping the
+      // victim's rotated token is pushed out of memory before the victim comes back.
+      let held = victim.refresh_token!;
+      let access = victim.access_token;
+      let refused: { status: number; body: Record<string, unknown> } | undefined;
+      for (let i = 0; i < 1_100 && !refused; i++) {
+        const answer = await postRefresh(lab, held);
+        if (answer.status !== 200) refused = answer;
+        else ({ refresh_token: held, access_token: access } = answer.body);
+      }
+      expect(refused?.body.error).toBe('invalid_grant');
+      expect(refused?.body.error_description).toMatch(/refreshed 1000 times/);
+      // Fail closed: the whole family is gone, the thief's newest tokens included.
+      expect((await apiGet(lab, '/api/me', access)).status).toBe(401);
+      expect((await postRefresh(lab, held)).body.error).toBe('invalid_grant');
+      expect((await postRefresh(lab, victim.refresh_token!)).body.error).toBe('invalid_grant');
+      // Nobody else pays for it.
+      expect((await postRefresh(lab, bystander.refresh_token!)).status).toBe(200);
+    }, 60_000);
+  });
+
   describe('scope on refresh (RFC 6749 §6)', () => {
     it('a subset narrows the new access token; the new refresh token keeps the original', async () => {
       const tokens = await tokensFor(lab, { scope: ALL });

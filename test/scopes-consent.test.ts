@@ -3,7 +3,7 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
-import { Browser, type Page } from '../scripts/lib/browser.ts';
+import type { Page } from '../scripts/lib/browser.ts';
 import {
   answerConsent,
   authorizeUrl,
@@ -12,7 +12,6 @@ import {
   locationParams,
   loggedInBrowser,
   runFlow,
-  submitLogin,
 } from '../scripts/lib/flow.ts';
 import { startVersion, versionsFrom } from '../scripts/lib/lab.ts';
 import { asState } from '../scripts/lib/state.ts';
@@ -136,7 +135,7 @@ describe.each(versionsFrom('v04'))('%s: scopes and consent', (version) => {
     expect(callback.text).toContain('Alan Turing');
   });
 
-  describe('the AS’s forms refuse cross-site submissions', () => {
+  describe('the consent form refuses cross-site and stale submissions', () => {
     it('a consent POST without the form’s token changes nothing', async () => {
       const browser = await freshUser();
       const page = await browser.get(authorizeUrl(lab, { scope: 'profile' }));
@@ -150,29 +149,6 @@ describe.each(versionsFrom('v04'))('%s: scopes and consent', (version) => {
       // The real form still works afterwards.
       const state = await asState(lab, browser);
       expect(state.yourPendingConsent).toBeDefined();
-    });
-
-    it('a login POST without the form’s token does not log in', async () => {
-      const browser = new Browser();
-      const forged = await browser.post(`${lab.urls.as}/login`, {
-        username: 'user0',
-        password: 'password0',
-      });
-      expect(forged.status).toBe(403);
-      expect((await asState(lab, browser)).yourSession.user).toBeUndefined();
-    });
-
-    it('a token from another session is refused', async () => {
-      const other = new Browser();
-      const token = csrfOf(await other.get(`${lab.urls.as}/login`));
-      const browser = new Browser();
-      await browser.get(`${lab.urls.as}/login`);
-      const page = await browser.post(`${lab.urls.as}/login`, {
-        _csrf: token,
-        username: 'user0',
-        password: 'password0',
-      });
-      expect(page.status).toBe(403);
     });
 
     it('a consent page shown for one request cannot approve a later one', async () => {
@@ -210,14 +186,6 @@ describe.each(versionsFrom('v04'))('%s: scopes and consent', (version) => {
         decision: 'maybe',
       });
       expect(answer.status).toBe(400);
-    });
-
-    it('login still works through the real form', async () => {
-      const page = await submitLogin(lab, new Browser(), {
-        username: 'user0',
-        password: 'password0',
-      });
-      expect(page.status).toBe(303);
     });
   });
 });

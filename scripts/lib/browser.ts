@@ -36,6 +36,18 @@ export class Browser {
     });
   }
 
+  /** Any request: a method, and a body of any content type, or none at all. */
+  async send(
+    url: string,
+    { method, type, body }: { method: string; type?: string; body?: string },
+  ) {
+    return this.request(url, {
+      method,
+      ...(type ? { headers: { 'content-type': type } } : {}),
+      ...(body !== undefined ? { body } : {}),
+    });
+  }
+
   /** Follow a redirect from `page`, resolving a relative Location against its URL. */
   async follow(page: Page): Promise<Page> {
     if (!page.location) throw new Error(`${page.url} answered ${page.status} without a Location`);
