@@ -3,6 +3,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { hunksOf, whitespaceOnly } from '../scripts/check-diffs.ts';
 import { findVersion, listVersions, repoRoot } from '../scripts/versions.ts';
 
 const tsx = (script: string, ...args: string[]) =>
@@ -50,6 +51,23 @@ describe('scripts', () => {
     expect(result.stdout).not.toContain('\u001b[');
   });
 
+  it('diff: code first, the README last; a path narrows it to one folder or file', () => {
+    const versions = listVersions();
+    if (versions.length < 3) return;
+    const whole = tsx('scripts/diff.ts', versions[1]!, versions[2]!).stdout;
+    const files = [...whole.matchAll(/^diff --git a\/\S+ b\/(\S+)$/gm)].map((match) => match[1]!);
+    expect(files.at(-1)).toMatch(/README\.md$/);
+    expect(files.findIndex((file) => file.endsWith('.ejs'))).toBeGreaterThan(
+      files.findIndex((file) => file.endsWith('.ts')),
+    );
+
+    const client = tsx('scripts/diff.ts', versions[1]!, versions[2]!, 'client').stdout;
+    expect(client).toContain('diff --git');
+    expect(client).not.toMatch(/^diff --git \S+auth-server/m);
+    expect(tsx('scripts/diff.ts', versions[1]!, versions[2]!, 'no-such-folder').status).toBe(1);
+    expect(tsx('scripts/diff.ts', versions[1]!, versions[2]!, '../..').status).toBe(1);
+  });
+
   it('attack: runs against the version before the fix and the fix, and says which held', () => {
     const result = tsx('scripts/attack.ts', 'login-csrf');
     expect(result.status).toBe(0);
@@ -66,5 +84,37 @@ describe('scripts', () => {
     const result = tsx('scripts/diff.ts', 'v01', 'v99');
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('There is no version called "v99"');
+  });
+});
+
+describe('check-diffs', () => {
+  const diff = [
+    '--- a/versions/v01/x.ts',
+    '+++ b/versions/v02/x.ts',
+    '@@ -3,2 +3 @@',
+    '-  if (!uri)',
+    '-    throw new Error();',
+    '+  if (!uri) throw new Error();',
+    '@@ -9 +8 @@',
+    '-const a = 1;',
+    '+const a = 2;',
+    '@@ -20,0 +20 @@',
+    '+// new',
+  ].join('\n');
+
+  it('finds the hunks that only re-wrap or re-indent code', () => {
+    const hunks = hunksOf(diff);
+    expect(hunks.map((hunk) => hunk.file)).toEqual([
+      'versions/v02/x.ts',
+      'versions/v02/x.ts',
+      'versions/v02/x.ts',
+    ]);
+    expect(hunks.map(whitespaceOnly)).toEqual([true, false, false]);
+  });
+
+  it('passes for the versions as they are', () => {
+    const result = tsx('scripts/check-diffs.ts');
+    expect(result.stdout).not.toContain('FAIL');
+    expect(result.status).toBe(0);
   });
 });
