@@ -57,6 +57,29 @@ const attacks: Record<string, Attack> = {
       return page.status === 200;
     },
   },
+  'login-csrf-as': {
+    fixedIn: 'v02',
+    summary: 'log the victim into the AS as the attacker, with a form posted from another site',
+    async run(lab, say) {
+      const victim = new Browser();
+      const posted = await victim.post(`${lab.urls.as}/login`, {
+        username: 'user1',
+        password: 'password1',
+      });
+      say(
+        'A page on another site (another localhost port will do) auto-posts the AS login form ' +
+          `in the victim's browser, with the attacker's password: the AS answers ${posted.status}.`,
+      );
+      if (posted.status === 403) say('The AS refuses it: the post did not carry the form’s token.');
+      const flow = await runFlow(lab, { browser: victim, username: 'user0', land: false });
+      const code = flow.params.get('code')!;
+      const codeIsFor = (await asState(lab)).codes[code]?.username;
+      say(
+        `Later the victim clicks Log in at the client, as user0 if asked: the code is for ${codeIsFor}.`,
+      );
+      return codeIsFor === 'user1';
+    },
+  },
   'code-injection': {
     fixedIn: 'v03',
     summary: 'inject a stolen code into the attacker’s own flow at the real client',

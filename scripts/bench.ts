@@ -30,7 +30,8 @@ try {
   // A logged-in client session: each page load of the client's home calls the API.
   const { browser } = await runFlow(lab);
   const token = (await clientState(lab, browser)).yourTokens?.access_token;
-  if (token) {
+  const hasApi = token && (await fetch(`${lab.urls.as}/api/me`, { method: 'HEAD' })).status !== 404;
+  if (token && hasApi) {
     const calls = await measure(API_CALLS, async () => {
       const response = await fetch(`${lab.urls.as}/api/me`, {
         headers: { authorization: `Bearer ${token}` },

@@ -1,4 +1,5 @@
-// The authorization server (AS): knows users and clients, logs users in, issues codes.
+// The authorization server (AS): knows users and clients, logs users in, issues codes, and
+// trades them for access tokens at its token endpoint.
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -44,9 +44,10 @@ export function issueTokens(
   owner: Owner,
   scope: string | undefined,
 ): TokenResponse {
+  const issuedAt = new Date().toISOString();
   // RFC 6749 §10.10: unguessable, so 256 bits from a CSPRNG.
   const accessToken = randomBytes(32).toString('base64url');
-  stores.accessTokens.set(accessToken, { ...owner, scope, issuedAt: new Date().toISOString() });
+  stores.accessTokens.set(accessToken, { ...owner, scope, issuedAt });
 
   return {
     access_token: accessToken,

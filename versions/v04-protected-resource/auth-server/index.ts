@@ -1,4 +1,5 @@
-// The authorization server (AS): knows users and clients, logs users in, issues codes.
+// The authorization server (AS): knows users and clients, logs users in, asks for their
+// consent, issues codes and access tokens, and (until v06) serves the protected API too.
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

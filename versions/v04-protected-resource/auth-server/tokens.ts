@@ -41,9 +41,10 @@ export interface TokenResponse {
 
 /** A new access token for `owner`, as an RFC 6749 §5.1 response. */
 export function issueTokens(stores: TokenStores, owner: Owner, scope: string): TokenResponse {
+  const issuedAt = new Date().toISOString();
   // RFC 6749 §10.10: unguessable, so 256 bits from a CSPRNG.
   const accessToken = randomBytes(32).toString('base64url');
-  stores.accessTokens.set(accessToken, { ...owner, scope, issuedAt: new Date().toISOString() });
+  stores.accessTokens.set(accessToken, { ...owner, scope, issuedAt });
 
   return {
     access_token: accessToken,
