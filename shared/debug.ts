@@ -27,7 +27,7 @@ export function debugRoutes(state: (req: Request) => DebugState, sessions: Expir
   router.get('/debug/state', (req, res) => {
     const sections = Object.entries(snapshot(req)).map(([name, value]) => ({
       name,
-      json: JSON.stringify(value, null, 2),
+      json: value === undefined ? '(nothing)' : JSON.stringify(value, null, 2),
     }));
     res.render('debug', { title: 'Debug: state', sections });
   });

@@ -15,7 +15,7 @@ export function callApi(
   return backChannel(req, {
     method,
     url,
-    headers: { authorization: `Bearer ${accessToken}` },
+    headers: { Authorization: `Bearer ${accessToken}` },
     ...(form ? { form } : {}),
     to: 'Protected API',
     titles: {

@@ -32,7 +32,7 @@ export async function requestTokens(
   const { ok, status, body } = await backChannel(req, {
     method: 'POST',
     url: credentials.tokenEndpoint,
-    headers: { authorization },
+    headers: { Authorization: authorization },
     shownHeaders: {
       Authorization: `${authorization}   (base64 of "${clientId}:${clientSecret}")`,
     },

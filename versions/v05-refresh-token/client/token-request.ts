@@ -35,7 +35,7 @@ export async function requestTokens(
   const { ok, status, body } = await backChannel(req, {
     method: 'POST',
     url: credentials.tokenEndpoint,
-    headers: { authorization },
+    headers: { Authorization: authorization },
     shownHeaders: {
       Authorization: `${authorization}   (base64 of "${clientId}:${clientSecret}")`,
     },
@@ -70,7 +70,7 @@ export async function revokeToken(
   await backChannel(req, {
     method: 'POST',
     url: credentials.revocationEndpoint,
-    headers: { authorization: basicAuth(credentials) },
+    headers: { Authorization: basicAuth(credentials) },
     form: { token, token_type_hint: hint },
     to: 'Authorization Server',
     titles: {
