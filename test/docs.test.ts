@@ -18,10 +18,10 @@ function sourceFiles(dir: string): string[] {
 // Compare without whitespace: prettier wraps excerpts (and code) at different widths.
 const squash = (text: string) => text.replace(/\s+/g, '');
 
-/** The code a chapter may quote: its own version's folder, shared/ and test/. */
+/** The code a chapter may quote: its own version's folder, shared/, test/ and scripts/. */
 function codeFor(chapter: string): string[] {
   const version = listVersions().find((name) => name.startsWith(`v${chapter.slice(0, 2)}-`));
-  const dirs = [...(version ? [path.join('versions', version)] : []), 'shared', 'test'];
+  const dirs = [...(version ? [path.join('versions', version)] : []), 'shared', 'test', 'scripts'];
   return dirs
     .flatMap((dir) => sourceFiles(path.join(repoRoot, dir)))
     .map((file) => squash(readFileSync(file, 'utf8')));
