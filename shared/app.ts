@@ -66,7 +66,6 @@ export function createApp(options: AppOptions): LabApp {
   app.locals.baseUrl = options.baseUrl;
 
   if (options.log) app.use(requestLog());
-  app.use(onlyOwnHost(options.baseUrl));
 
   app.use((_req, res, next) => {
     // Nobody may frame the lab's pages: clickjacking a login or consent page is an attack on
@@ -78,6 +77,7 @@ export function createApp(options: AppOptions): LabApp {
     res.set('Referrer-Policy', 'no-referrer');
     next();
   });
+  app.use(onlyOwnHost(options.baseUrl));
 
   app.use('/static', express.static(path.join(sharedDir, 'public'), { maxAge: 0 }));
   app.use(express.urlencoded({ extended: false, limit: '20kb', parameterLimit: 100 }));
@@ -174,7 +174,7 @@ function errorHandler(role: AppRole, errorBody: NonNullable<AppOptions['errorBod
     // Browsers ask for text/html by name and get a page; back-channel callers (fetch, curl,
     // another server) get JSON.
     if (!req.get('accept')?.includes('text/html')) {
-      res.set('Cache-Control', 'no-store');
+      res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
       res.status(status).json(body);
       return;
     }

@@ -121,6 +121,7 @@ describe.each(versionsFrom('v01'))('%s: every app', (version) => {
       ]) {
         const response = await request(url).get('/debug/state.json').set('Host', host);
         expect(response.status, host).toBe(400);
+        expect(response.headers['referrer-policy']).toBe('no-referrer');
         expect(response.text).not.toContain('password');
         expect(response.text).not.toContain('{');
       }

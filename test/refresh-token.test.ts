@@ -2,9 +2,11 @@
 // short-lived access tokens are renewed without the user, and a stolen refresh token gives
 // itself away the moment both the thief and the client use it.
 
+import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
+import { Store, StoreFullError } from '../shared/store.ts';
 import { apiGet } from '../scripts/lib/api.ts';
 import type { Browser } from '../scripts/lib/browser.ts';
 import { runFlow, submitClientForm } from '../scripts/lib/flow.ts';
@@ -20,6 +22,7 @@ import {
   postToken,
   tokensFor,
 } from '../scripts/lib/token.ts';
+import { versionsDir } from '../scripts/versions.ts';
 import { versionsBetween } from './helpers/versions.ts';
 
 const ALL = 'profile notes:read notes:write';
@@ -142,6 +145,23 @@ describe.each(versionsFrom('v05'))('%s: refresh tokens', (version) => {
       // Nobody else pays for it.
       expect((await postRefresh(lab, bystander.refresh_token!)).status).toBe(200);
     }, 60_000);
+  });
+
+  it('a full token store answers 503 and does not use the presented refresh token up', async () => {
+    // The grant handler itself, with a refresh token store that has room for one entry.
+    const grant = (await import(
+      path.join(versionsDir, version, 'auth-server', 'grants', 'refresh-token.ts')
+    )) as { refreshToken(body: object, client: object, deps: object): unknown };
+    const refreshTokens = new Store<Record<string, unknown>>({ ttlMs: 60_000, maxEntries: 1 });
+    const accessTokens = new Store<Record<string, unknown>>({ ttlMs: 60_000 });
+    const stored = { clientId: 'demo-client', username: 'user0', scope: 'profile' };
+    refreshTokens.set('rt', { ...stored, issuedAt: '', code: 'c', generation: 0 });
+    const client = { clientId: 'demo-client' };
+    const deps = { refreshTokens, accessTokens };
+    expect(() => grant.refreshToken({ refresh_token: 'rt' }, client, deps)).toThrow(StoreFullError);
+    expect(refreshTokens.get('rt')!.rotatedAt).toBeUndefined();
+    refreshTokens.close();
+    accessTokens.close();
   });
 
   describe('scope on refresh (RFC 6749 §6)', () => {

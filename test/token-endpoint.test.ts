@@ -152,6 +152,8 @@ describe.each(versionsFrom('v03'))('%s: the token endpoint', (version) => {
       const response = await postToken(lab, codeForm(lab, code, { code: 'x'.repeat(50_000) }));
       expect(response.status).toBe(413);
       expect(response.body.error).toBe('invalid_request');
+      expect(response.headers['cache-control']).toBe('no-store');
+      expect(response.headers.pragma).toBe('no-cache');
       expect(response.text).not.toMatch(/at \w+ \(|node_modules/);
     });
 
@@ -162,7 +164,9 @@ describe.each(versionsFrom('v03'))('%s: the token endpoint', (version) => {
   });
 
   describe('grant types', () => {
-    it.each(['password', 'foo', 'client_credentials'])(
+    // constructor and __proto__ name what every JavaScript object has: the lookup must not
+    // find a grant handler there.
+    it.each(['password', 'foo', 'client_credentials', 'constructor', '__proto__', 'toString'])(
       'grant_type=%s → 400 unsupported_grant_type',
       async (grantType) => {
         const form = { grant_type: grantType, username: 'user0', password: 'password0' };

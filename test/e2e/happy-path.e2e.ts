@@ -129,4 +129,44 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
 
     await context.close();
   });
+
+  it('refuses forms posted from a page on another site', async () => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
+    const page = await context.newPage();
+    const shot = screenshotter(version);
+    /** A page of the attacker's that posts `fields` to `action` as soon as it loads. */
+    const autoPost = async (action: string, fields: Record<string, string>) => {
+      const inputs = Object.entries(fields)
+        .map(([name, value]) => `<input name="${name}" value="${value}">`)
+        .join('');
+      await page.setContent(
+        `<form id="f" method="post" action="${action}">${inputs}</form>` +
+          `<script>document.getElementById('f').submit()</script>`,
+      );
+      await page.waitForURL((url) => url.origin === new URL(action).origin);
+      return (await page.textContent('body')) ?? '';
+    };
+
+    // Login CSRF at the AS: the attacker's password, posted in the victim's browser.
+    const login = await autoPost(`${lab.urls.as}/login`, {
+      username: 'user1',
+      password: 'password1',
+    });
+    if (has(version, 'v02')) {
+      expect(login).toContain('did not come from this server');
+      await shot(page, 'as-refuses-cross-site-login');
+    } else {
+      expect(login).toContain('You are logged in as user1');
+      await shot(page, 'as-accepts-cross-site-login');
+    }
+
+    if (has(version, 'v04')) {
+      // The client's own forms: a note written in the victim's name.
+      await page.goto(lab.urls.client);
+      const note = await autoPost(`${lab.urls.client}/notes`, { text: 'Written by the attacker' });
+      expect(note).toContain('Form refused');
+      await shot(page, 'client-refuses-cross-site-note');
+    }
+    await context.close();
+  });
 });

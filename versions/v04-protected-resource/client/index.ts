@@ -57,7 +57,11 @@ export function createClient(config: ClientConfig) {
   // The tokens of each logged-in browser, by session id. On the server, not in the session:
   // express-session writes a whole session back at the end of every request, so a request
   // that read the tokens before another one replaced them would write the old ones back.
-  const tokens = new Store<TokenResponse>({ ttlMs: 60 * 60_000, now: config.now });
+  const tokens = new Store<TokenResponse>({
+    ttlMs: 60 * 60_000,
+    maxEntries: 100_000,
+    now: config.now,
+  });
 
   app.get('/', async (req, res) => {
     const mine = tokens.get(req.sessionID);

@@ -36,7 +36,7 @@ export function refreshToken(
   }
   // Fail closed: past this many refreshes the login ends. Forgetting older rotated tokens to
   // make room instead would let a thief's long chain of refreshes erase the evidence of reuse.
-  if (stored.generation + 1 >= MAX_REFRESHES) {
+  if (stored.generation >= MAX_REFRESHES) {
     revokeFamily(deps, stored.code);
     throw new OAuthError(
       'invalid_grant',
@@ -52,15 +52,17 @@ export function refreshToken(
     throw new OAuthError('invalid_scope', 'The scope asks for more than was granted.');
   }
 
-  // From the checks above to this mark, nothing waits: of two refreshes with one token at
-  // once, exactly one gets here, and the other is reuse.
-  refreshTokens.set(token, { ...stored, rotatedAt: new Date().toISOString() }, familyLeftMs);
   // The new access token gets the narrow scope; the new refresh token keeps the original, and
-  // the family's end: refreshing never makes a login last longer.
+  // the family's end: refreshing never makes a login last longer. Issued before the old token
+  // is marked used: if a full store refuses them (503), the client may simply try again.
   const owner = { clientId: client.clientId, username: stored.username, code: stored.code };
-  return issueTokens(deps, owner, scopes.join(' '), {
+  const tokens = issueTokens(deps, owner, scopes.join(' '), {
     scope: stored.scope,
     generation: stored.generation + 1,
     ttlMs: familyLeftMs,
   });
+  // From the checks above to this mark, nothing waits: of two refreshes with one token at
+  // once, exactly one gets here, and the other is reuse.
+  refreshTokens.set(token, { ...stored, rotatedAt: new Date().toISOString() }, familyLeftMs);
+  return tokens;
 }
