@@ -11,7 +11,7 @@ import { authorizeUrl, loggedInBrowser, runFlow } from './lib/flow.ts';
 import { startVersion } from './lib/lab.ts';
 import { asState, clientTokens } from './lib/state.ts';
 import { codeForm, freshCode, postRefresh, postToken } from './lib/token.ts';
-import { findVersion, listVersions } from './versions.ts';
+import { findVersion, listVersions } from './versions.mjs';
 
 interface Attack {
   /** The first version that stops it. */

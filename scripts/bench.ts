@@ -1,69 +1,292 @@
-// npm run bench [version]: rough figures for one version, all on 127.0.0.1 and bounded in
-// count and time. Full authorization code flows (client → AS → login → consent → token →
-// API) and, from v04 on, protected API calls with a valid token. Figures only, no verdicts:
-// these machines are noisy, so compare runs on the same machine.
+// npm run bench [version ...]: figures, never verdicts. These machines are noisy, so every
+// figure comes with something to compare it to, measured in the same run.
+//
+// 1. Start-up: `npm run vNN`, the way a learner starts a version, until every one of its apps
+//    answers HTTP; next to a floor: as many plain `node` processes as the version has apps,
+//    each loading express and listening, started in parallel without npm.
+// 2. For the newest version named (default: the newest there is), in this process:
+//    - the latency of each step of a full flow (p50, p99), and of a refresh and an API call;
+//    - token endpoint throughput: codes redeemed, several at a time;
+//    - memory after many full flows, after a forced GC: while everything they left is alive,
+//      and once the clock has passed every lifetime and the stores have been swept.
+// Bounded in count and time; everything runs on 127.0.0.1, on free ports.
 
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { apiGet } from './lib/api.ts';
+import { Browser } from './lib/browser.ts';
 import { runFlow } from './lib/flow.ts';
-import { startVersion } from './lib/lab.ts';
-import { clientState } from './lib/state.ts';
-import { findVersion, listVersions, unknownVersionMessage } from './versions.ts';
+import { manualClock, startVersion, versionNumber } from './lib/lab.ts';
+import { clientTokens } from './lib/state.ts';
+import { codeForm, freshCode, postRefresh, postToken } from './lib/token.ts';
+import { findVersion, listVersions, repoRoot, unknownVersionMessage } from './versions.mjs';
 
-const FLOWS = 200;
-const API_CALLS = 2_000;
-const TIME_LIMIT_MS = 20_000;
+const STARTS = 3; // start-ups per version (and floors), the median is reported
+const FLOWS = 300; // full flows timed step by step
+const CODES = 400; // codes redeemed at the token endpoint
+const CONCURRENCY = 8; // requests or flows in flight at once
+const MEMORY_FLOWS = Number(process.env.BENCH_FLOWS) || 10_000;
+const TIME_LIMIT_MS = 120_000; // per measurement that loops
+const APPS = ['auth-server', 'resource-server', 'agent', 'client'];
 
-const requested = process.argv[2];
-const version = requested ? findVersion(requested) : listVersions().at(-1);
-if (!version) {
-  console.error(unknownVersionMessage(requested ?? ''));
+const requested = process.argv.slice(2);
+const versions = requested.length ? requested.map(findVersion) : listVersions();
+const unknown = requested.find((name, i) => !versions[i]);
+if (unknown !== undefined || versions.length === 0) {
+  console.error(unknownVersionMessage(unknown ?? ''));
   process.exit(1);
 }
+const gc = (globalThis as { gc?: () => void }).gc;
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
-const lab = await startVersion(version);
-console.log(`OAuth Lab bench: ${version}, on ${lab.urls.as} and ${lab.urls.client}`);
+console.log(`OAuth Lab bench, node ${process.version}, ${new Date().toISOString()}`);
 
-try {
-  const flows = await measure(FLOWS, () => runFlow(lab));
-  report('full login flows', flows);
-
-  // A logged-in client session: each page load of the client's home calls the API.
-  const { browser } = await runFlow(lab);
-  const token = (await clientState(lab, browser)).yourTokens?.access_token;
-  const hasApi = token && (await fetch(`${lab.urls.as}/api/me`, { method: 'HEAD' })).status !== 404;
-  if (token && hasApi) {
-    const calls = await measure(API_CALLS, async () => {
-      const response = await fetch(`${lab.urls.as}/api/me`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      if (!response.ok) throw new Error(`GET /api/me answered ${response.status}`);
-      await response.arrayBuffer();
-    });
-    report('GET /api/me with a Bearer token', calls);
-  } else {
-    console.log('  (no API before v04: skipping API calls)');
+// ---------------------------------------------------------------------------------------
+console.log(`\nStart-up: until every app answers HTTP, median of ${STARTS} (floor: plain node)`);
+for (const version of versions as string[]) {
+  const apps = APPS.filter((app) => existsSync(path.join(repoRoot, 'versions', version, app)));
+  const floors: number[] = [];
+  const starts: number[] = [];
+  for (let run = 0; run < STARTS; run++) {
+    floors.push(await floorStart(apps.length));
+    starts.push(await labStart(version));
   }
-} finally {
+  const [floor, start] = [median(floors), median(starts)];
+  console.log(
+    `  ${version.padEnd(24)} ${seconds(start)}   floor (${apps.length} × node + express) ` +
+      `${seconds(floor)}   ${(start / floor).toFixed(1)}×`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+const version = (versions as string[]).at(-1)!;
+const hasApi = versionNumber(version) >= 4;
+const hasRefresh = versionNumber(version) >= 5;
+
+console.log(`\nA full flow, step by step: ${FLOWS} flows of ${version}, each on a new lab`);
+{
+  // A new lab for every flow, so every flow meets the consent page: consent is remembered.
+  const steps = new Map<string, number[]>();
+  const step = (name: string, ms: number) => steps.set(name, [...(steps.get(name) ?? []), ms]);
+  const whole: number[] = [];
+  for (let i = 0; i < FLOWS; i++) {
+    const lab = await startVersion(version);
+    const app = (url: string) => (url.startsWith(lab.urls.as) ? 'AS' : 'client');
+    const started = performance.now();
+    const browser = new Browser((method, url, ms) => {
+      const { pathname } = new URL(url);
+      if (!pathname.startsWith('/debug/')) step(`${method} ${app(url)} ${pathname}`, ms);
+    });
+    await runFlow(lab, { browser });
+    whole.push(performance.now() - started);
+    if (hasApi) {
+      const tokens = await clientTokens(lab, browser);
+      let t0 = performance.now();
+      await apiGet(lab, '/api/me', tokens.access_token);
+      step('API call (GET /api/me)', performance.now() - t0);
+      if (hasRefresh) {
+        t0 = performance.now();
+        await postRefresh(lab, tokens.refresh_token!);
+        step('refresh (POST /token)', performance.now() - t0);
+      }
+    }
+    await lab.close();
+  }
+  const width = Math.max(...[...steps.keys()].map((name) => name.length));
+  for (const [name, durations] of steps) {
+    console.log(`  ${name.padEnd(width)}  ${percentiles(durations)}`);
+  }
+  console.log(`  ${'whole flow'.padEnd(width)}  ${percentiles(whole)}`);
+  console.log(
+    '  GET client /callback includes the token request (and from v04 GET /api/me) on the back channel.',
+  );
+}
+
+console.log(`\nToken endpoint: ${CODES} codes redeemed, ${CONCURRENCY} at a time`);
+{
+  const lab = await startVersion(version);
+  const codes: string[] = [];
+  for (let i = 0; i < CODES; i++) codes.push(await freshCode(lab));
+  const durations: number[] = [];
+  const started = performance.now();
+  await pool(codes, async (code) => {
+    const t0 = performance.now();
+    const response = await postToken(lab, codeForm(lab, code));
+    if (response.status !== 200) throw new Error(`POST /token answered ${response.status}`);
+    durations.push(performance.now() - t0);
+  });
+  const perSecond = (durations.length / (performance.now() - started)) * 1000;
+  console.log(`  ${perSecond.toFixed(0)} redemptions/s   ${percentiles(durations)}`);
   await lab.close();
 }
 
-async function measure(count: number, run: () => Promise<unknown>) {
-  const durations: number[] = [];
+console.log(`\nMemory: ${MEMORY_FLOWS} full flows, ${CONCURRENCY} at a time, after a forced GC`);
+if (!gc) {
+  console.log('  (skipped: run with node --expose-gc, as npm run bench does)');
+} else {
+  const clock = manualClock();
+  const lab = await startVersion(version, { now: clock.now });
+  await runFlow(lab); // warm up, so the baseline holds the code that every flow loads
+  const held = () => [...clock.stores].reduce((sum, store) => sum + store.held, 0);
+  const measure = () => {
+    gc();
+    gc();
+    return { rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, held: held() };
+  };
+  const before = measure();
   const started = performance.now();
-  for (let i = 0; i < count && performance.now() - started < TIME_LIMIT_MS; i++) {
-    const t0 = performance.now();
-    await run();
-    durations.push(performance.now() - t0);
-  }
-  return { durations, total: performance.now() - started };
+  let done = 0;
+  await pool(Array.from({ length: MEMORY_FLOWS }), async () => {
+    if (performance.now() - started > TIME_LIMIT_MS) return;
+    await runFlow(lab, { username: done % 2 ? 'user1' : 'user0' });
+    done++;
+  });
+  const alive = measure();
+  clock.advance(9 * 60 * 60_000); // past the longest lifetime (an 8-hour login): sweeps all
+  const swept = measure();
+  const line = (name: string, m: typeof before) =>
+    console.log(
+      `  ${name.padEnd(34)} RSS ${mb(m.rss).padStart(9)} (${sign(m.rss - before.rss)})   ` +
+        `heap ${mb(m.heap).padStart(8)} (${sign(m.heap - before.heap)})   ${m.held} entries held`,
+    );
+  console.log(`  ${done} flows in ${seconds(performance.now() - started)}`);
+  line('before', before);
+  line('after the flows, all still alive', alive);
+  line('after every lifetime, swept', swept);
+  await lab.close();
 }
 
-function report(name: string, { durations, total }: { durations: number[]; total: number }) {
+// ---------------------------------------------------------------------------------------
+
+/** Milliseconds from spawning `npm run <version>` until every app of it answers. */
+async function labStart(name: string): Promise<number> {
+  const ports = await freePorts(4);
+  const env = {
+    CLIENT_PORT: String(ports[0]),
+    AS_PORT: String(ports[1]),
+    RS_PORT: String(ports[2]),
+    AGENT_PORT: String(ports[3]),
+  };
+  const apps = APPS.filter((app) => existsSync(path.join(repoRoot, 'versions', name, app)));
+  const appPorts = apps.map(
+    (app) => ports[['client', 'auth-server', 'resource-server', 'agent'].indexOf(app)]!,
+  );
+  // Through npm, as a learner runs it: npm's own start-up is part of what they wait for.
+  const npm = process.env.npm_execpath;
+  const [command, args] = npm
+    ? [process.execPath, [npm, 'run', '--silent', name]]
+    : ['npm', ['run', '--silent', name]];
+  return timeUntilServing(command, args, env, appPorts);
+}
+
+/** Milliseconds until `count` plain node processes, each loading express, all listen. */
+async function floorStart(count: number): Promise<number> {
+  const ports = await freePorts(count);
+  const started = performance.now();
+  const children = ports.map((port) =>
+    spawn(
+      process.execPath,
+      ['-e', `import('express').then(({ default: e }) => e().listen(${port}, '127.0.0.1'))`],
+      { cwd: repoRoot, stdio: 'ignore' },
+    ),
+  );
+  try {
+    await waitForHttp(ports);
+    return performance.now() - started;
+  } finally {
+    await Promise.all(children.map((child) => stop(child.pid!, child)));
+  }
+}
+
+async function timeUntilServing(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  ports: number[],
+): Promise<number> {
+  const started = performance.now();
+  // Its own process group, so that stopping it stops npm, the launcher and every app.
+  const child = spawn(command, args, {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+    detached: true,
+  });
+  try {
+    await waitForHttp(ports);
+    return performance.now() - started;
+  } finally {
+    await stop(-child.pid!, child);
+  }
+}
+
+async function stop(pid: number, child: ReturnType<typeof spawn>) {
+  const exited = once(child, 'exit');
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return; // already gone
+  }
+  await exited;
+}
+
+/** Poll every port until each answers HTTP at all (any status), for at most 30 seconds. */
+async function waitForHttp(ports: number[]) {
+  const deadline = performance.now() + 30_000;
+  const waiting = new Set(ports);
+  while (waiting.size > 0) {
+    if (performance.now() > deadline) throw new Error(`no answer on ${[...waiting].join(', ')}`);
+    for (const port of [...waiting]) {
+      const answered = await fetch(`http://localhost:${port}/`, {
+        signal: AbortSignal.timeout(500),
+      })
+        .then((response) => response.arrayBuffer())
+        .then(
+          () => true,
+          () => false,
+        );
+      if (answered) waiting.delete(port);
+    }
+    if (waiting.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => net.createServer().listen(0, '127.0.0.1'));
+  await Promise.all(servers.map((server) => once(server, 'listening')));
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+/** Run `work` on every item, `CONCURRENCY` at a time. */
+async function pool<T>(items: T[], work: (item: T) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+function median(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function percentiles(durations: number[]) {
   const sorted = [...durations].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  console.log(
-    `  ${name}: ${durations.length} in ${(total / 1000).toFixed(2)} s, ` +
-      `${((durations.length / total) * 1000).toFixed(0)}/s, ` +
-      `p50 ${at(0.5).toFixed(2)} ms, p95 ${at(0.95).toFixed(2)} ms, max ${at(1).toFixed(2)} ms`,
-  );
+  return `p50 ${at(0.5).toFixed(2).padStart(6)} ms   p99 ${at(0.99).toFixed(2).padStart(6)} ms`;
+}
+
+function seconds(ms: number) {
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+function sign(bytes: number) {
+  return `${bytes >= 0 ? '+' : '−'}${mb(Math.abs(bytes))}`;
 }

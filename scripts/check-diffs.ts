@@ -5,7 +5,7 @@
 
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { listVersions, repoRoot } from './versions.ts';
+import { listVersions, repoRoot } from './versions.mjs';
 
 export interface Hunk {
   file: string;

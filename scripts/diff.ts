@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { findVersion, repoRoot, unknownVersionMessage } from './versions.ts';
+import { findVersion, repoRoot, unknownVersionMessage } from './versions.mjs';
 
 const [from, to, only = ''] = process.argv.slice(2);
 if (!from || !to) {

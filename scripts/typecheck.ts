@@ -4,7 +4,7 @@
 
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { listVersions, repoRoot } from './versions.ts';
+import { listVersions, repoRoot } from './versions.mjs';
 
 const projects = ['.', ...listVersions().map((version) => path.join('versions', version))];
 let failed = false;

@@ -12,7 +12,7 @@ import { StoreFullError } from '../shared/store.ts';
 import { Browser } from '../scripts/lib/browser.ts';
 import { csrfOf, runFlow } from '../scripts/lib/flow.ts';
 import { startVersion, versionsFrom } from '../scripts/lib/lab.ts';
-import { repoRoot } from '../scripts/versions.ts';
+import { repoRoot } from '../scripts/versions.mjs';
 
 /** A raw HTTP/1.1 request, so the test chooses the request target and Host header itself. */
 function rawGet(baseUrl: string, target: string, headers: Record<string, string>) {

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listVersions, repoRoot } from '../scripts/versions.ts';
+import { listVersions, repoRoot } from '../scripts/versions.mjs';
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

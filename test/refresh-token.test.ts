@@ -22,7 +22,7 @@ import {
   postToken,
   tokensFor,
 } from '../scripts/lib/token.ts';
-import { versionsDir } from '../scripts/versions.ts';
+import { versionsDir } from '../scripts/versions.mjs';
 import { versionsBetween } from './helpers/versions.ts';
 
 const ALL = 'profile notes:read notes:write';

@@ -1,10 +1,12 @@
 // scripts/: versions are found by short or full name, and the run and diff scripts fail
 // clearly on a name that does not exist.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { hunksOf, whitespaceOnly } from '../scripts/check-diffs.ts';
-import { findVersion, listVersions, repoRoot } from '../scripts/versions.ts';
+import { findVersion, listVersions, repoRoot } from '../scripts/versions.mjs';
 
 const tsx = (script: string, ...args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', script, ...args], {
@@ -29,8 +31,43 @@ describe('version names', () => {
 });
 
 describe('scripts', () => {
+  it('run: starts every app of a version as its own process, with no loader in the launcher', async () => {
+    // Two free ports for the client and the AS.
+    const probes = [0, 1].map(() => net.createServer().listen(0, '127.0.0.1'));
+    await Promise.all(probes.map((probe) => once(probe, 'listening')));
+    const [client, as] = probes.map((probe) => (probe.address() as net.AddressInfo).port);
+    await Promise.all(probes.map((probe) => new Promise((resolve) => probe.close(resolve))));
+
+    // Plain node, as `npm run v01` runs it: the launcher is JavaScript.
+    const lab = spawn(process.execPath, ['scripts/run.mjs', 'v01'], {
+      cwd: repoRoot,
+      env: { ...process.env, CLIENT_PORT: String(client), AS_PORT: String(as) },
+      detached: true,
+    });
+    let output = '';
+    lab.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      for (const port of [client, as]) {
+        let answer: Response | undefined;
+        for (let tries = 0; !answer && tries < 300; tries++) {
+          answer = await fetch(`http://localhost:${port}/`).catch(async () => {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            return undefined;
+          });
+        }
+        expect(answer?.status).toBe(200);
+      }
+      expect(output).toContain(`[client     ] Client ready at http://localhost:${client}`);
+      expect(output).toContain(`Authorization Server ready at http://localhost:${as}`);
+    } finally {
+      const exited = once(lab, 'exit');
+      process.kill(-lab.pid!, 'SIGINT');
+      await exited;
+    }
+  });
+
   it('run: an unknown version exits non-zero and lists the versions', () => {
-    const result = tsx('scripts/run.ts', 'v99');
+    const result = tsx('scripts/run.mjs', 'v99');
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('There is no version called "v99"');
     expect(result.stderr).toContain('v01-login-and-code');

@@ -8,7 +8,7 @@ import { Browser } from '../scripts/lib/browser.ts';
 import { authorizeUrl, logInAtAs, runFlow } from '../scripts/lib/flow.ts';
 import { startVersion, versionsFrom } from '../scripts/lib/lab.ts';
 import { clientState } from '../scripts/lib/state.ts';
-import { listVersions } from '../scripts/versions.ts';
+import { listVersions } from '../scripts/versions.mjs';
 import { has } from './helpers/versions.ts';
 
 /** `count` requests from browsers without cookies, 50 at a time: each starts a new session. */

@@ -31,14 +31,26 @@ describe('Store', () => {
   });
 
   it('sweeps expired entries out of memory', () => {
-    const clock = manualClock();
-    const store = new Store<number>({ ttlMs: 100, now: clock.now });
+    let time = 0;
+    const store = new Store<number>({ ttlMs: 100, now: () => time });
     for (let i = 0; i < 50; i++) store.set(`k${i}`, i);
-    clock.advance(100);
+    time += 100;
     store.set('fresh', 1);
+    expect(store.held).toBe(51);
     expect(store.sweep()).toBe(50);
+    expect(store.held).toBe(1);
     expect(store.size).toBe(1);
     store.close();
+  });
+
+  it('a clock moved by hand sweeps every store built on it', () => {
+    const clock = manualClock();
+    const stores = [1, 2].map(() => new Store<number>({ ttlMs: 100, now: clock.now }));
+    stores.forEach((store) => store.set('a', 1));
+    expect([...clock.stores]).toEqual(stores);
+    clock.advance(100);
+    expect(stores.map((store) => store.held)).toEqual([0, 0]);
+    stores.forEach((store) => store.close());
   });
 
   it('when full, refuses a new entry and keeps every old one (fail closed)', () => {

@@ -12,8 +12,16 @@ export interface Page {
   text: string;
 }
 
+/** Told of every answer and how long it took, e.g. by the benchmark. */
+export type OnResponse = (method: string, url: string, ms: number) => void;
+
 export class Browser {
   readonly cookies = new Map<string, string>();
+  readonly #onResponse: OnResponse | undefined;
+
+  constructor(onResponse?: OnResponse) {
+    this.#onResponse = onResponse;
+  }
 
   async get(url: string): Promise<Page> {
     return this.request(url, { method: 'GET' });
@@ -56,6 +64,7 @@ export class Browser {
 
   private async request(url: string, init: RequestInit): Promise<Page> {
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const started = performance.now();
     const response = await fetch(url, {
       ...init,
       redirect: 'manual',
@@ -69,12 +78,14 @@ export class Browser {
       if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
+    const text = await response.text();
+    this.#onResponse?.(init.method ?? 'GET', url, performance.now() - started);
     return {
       url,
       status: response.status,
       headers: response.headers,
       location: response.headers.get('location') ?? undefined,
-      text: await response.text(),
+      text,
     };
   }
 }

@@ -4,7 +4,8 @@
 import path from 'node:path';
 import type { AppRole } from '../../shared/config.ts';
 import type { RunningLab, StartLabOptions } from '../../shared/lab.ts';
-import { listVersions, versionsDir } from '../versions.ts';
+import type { Store, SweepingClock } from '../../shared/store.ts';
+import { listVersions, versionsDir } from '../versions.mjs';
 
 /** The number of a version folder: 3 for 'v03-pkce'. */
 export const versionNumber = (version: string) => Number(version.slice(1, 3));
@@ -29,13 +30,20 @@ export async function startVersion<R extends AppRole = 'as' | 'client'>(
   return lab.startLab({ ports: 0, ...options });
 }
 
-/** A clock a test can move forward, passed to startLab({ now }). */
+/**
+ * A clock a test can move forward, passed to startLab({ now }). Every store built on it joins
+ * `stores`, and moving the clock sweeps them: what has expired is then gone from memory too.
+ */
 export function manualClock(start = Date.now()) {
   let time = start;
+  const stores = new Set<Store<unknown>>();
+  const now: SweepingClock = Object.assign(() => time, { stores });
   return {
-    now: () => time,
+    now,
+    stores,
     advance(ms: number) {
       time += ms;
+      for (const store of stores) store.sweep();
     },
   };
 }

@@ -1,7 +1,7 @@
 // Which versions a suite runs against, beyond versionsFrom (scripts/lib/lab.ts): suites name
 // the version a feature arrives in; every later version folder is picked up automatically.
 
-import { listVersions } from '../../scripts/versions.ts';
+import { listVersions } from '../../scripts/versions.mjs';
 import { versionNumber, versionsFrom } from '../../scripts/lib/lab.ts';
 
 /** Versions before `first`: the ones an attack still works against. */

@@ -4,19 +4,19 @@
 import type { Response } from 'express';
 
 export class OAuthError extends Error {
+  /** The RFC error code, e.g. `invalid_request` (RFC 6749 §4.1.2.1, §5.2). */
+  readonly error: string;
   /** What exactly was wrong, for a human; names the offending parameter, never its value. */
   readonly description: string;
+  readonly status: number;
 
-  constructor(
-    /** The RFC error code, e.g. `invalid_request` (RFC 6749 §4.1.2.1, §5.2). */
-    readonly error: string,
-    description: string,
-    readonly status = 400,
-  ) {
+  constructor(error: string, description: string, status = 400) {
     super(description);
     this.name = 'OAuthError';
+    this.error = error;
     // RFC 6749 §4.1.2.1, §5.2: error_description is printable ASCII without " and \.
     this.description = description.replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, '?');
+    this.status = status;
   }
 }
 

@@ -4,21 +4,27 @@
 import type { Request, Response } from 'express';
 
 export class OAuthError extends Error {
+  /** The RFC error code, e.g. `invalid_request` (RFC 6749 §4.1.2.1, §5.2). */
+  readonly error: string;
   /** What exactly was wrong, for a human; names the offending parameter, never its value. */
   readonly description: string;
+  readonly status: number;
+  /** Extra response headers, e.g. WWW-Authenticate on a 401 (RFC 6749 §5.2). */
+  readonly headers: Record<string, string>;
 
   constructor(
-    /** The RFC error code, e.g. `invalid_request` (RFC 6749 §4.1.2.1, §5.2). */
-    readonly error: string,
+    error: string,
     description: string,
-    readonly status = 400,
-    /** Extra response headers, e.g. WWW-Authenticate on a 401 (RFC 6749 §5.2). */
-    readonly headers: Record<string, string> = {},
+    status = 400,
+    headers: Record<string, string> = {},
   ) {
     super(description);
     this.name = 'OAuthError';
+    this.error = error;
     // RFC 6749 §4.1.2.1, §5.2: error_description is printable ASCII without " and \.
     this.description = description.replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, '?');
+    this.status = status;
+    this.headers = headers;
   }
 }
 
