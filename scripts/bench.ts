@@ -127,7 +127,11 @@ console.log(`\nToken endpoint: ${CODES} codes redeemed, ${CONCURRENCY} at a time
   await lab.close();
 }
 
-console.log(`\nMemory of the lab's process: ${MEMORY_FLOWS} full flows, ${CONCURRENCY} at a time`);
+const ROUNDS = 2;
+console.log(
+  `\nMemory of the lab's process: ${ROUNDS} rounds of ${MEMORY_FLOWS / ROUNDS} full flows, ` +
+    `${CONCURRENCY} at a time, each round left to expire`,
+);
 {
   // The lab runs in a process of its own (scripts/bench-lab.ts), so the flows' driver does
   // not count; it collects garbage before every figure.
@@ -143,38 +147,37 @@ console.log(`\nMemory of the lab's process: ${MEMORY_FLOWS} full flows, ${CONCUR
   };
   await runFlow(lab); // warm up, so the baseline includes the code every flow loads
   const before = await ask('measure');
-  const started = performance.now();
-  let done = 0;
-  await pool(Array.from({ length: MEMORY_FLOWS }), async () => {
-    if (performance.now() - started > TIME_LIMIT_MS) return;
-    await runFlow(lab, { username: done % 2 ? 'user1' : 'user0' });
-    done++;
-  });
-  const alive = await ask('measure');
-  const swept = await ask('expire');
-  // V8 gives memory back to the system only once the process has been idle a while: wait
-  // (at most 30 s) until the RSS stops falling.
-  let idle = swept;
-  for (let waited = 0; waited < 30_000; waited += 3_000) {
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const now = await ask('measure');
-    const falling = now.rss < idle.rss - 1024 * 1024;
-    idle = now;
-    if (!falling && waited >= 6_000) break;
+  const line = (name: string, m: LabReport) =>
+    console.log(
+      `  ${name.padEnd(36)} RSS ${mb(m.rss).padStart(9)} (${sign(m.rss - before.rss)})   ` +
+        `V8 heap ${mb(m.heapTotal).padStart(8)} (${sign(m.heapTotal - before.heapTotal)}), ` +
+        `${mb(m.heapUsed)} used   ${m.held} entries held`,
+    );
+  line('before', before);
+  for (let round = 1; round <= ROUNDS; round++) {
+    const started = performance.now();
+    let done = 0;
+    await pool(Array.from({ length: MEMORY_FLOWS / ROUNDS }), async () => {
+      if (performance.now() - started > TIME_LIMIT_MS) return;
+      await runFlow(lab, { username: done % 2 ? 'user1' : 'user0' });
+      done++;
+    });
+    line(`round ${round}: ${done} flows, all alive`, await ask('measure'));
+    let idle = await ask('expire');
+    line(`round ${round}: every lifetime past, swept`, idle);
+    // V8 gives memory back to the system once the process has been idle a while: wait (at
+    // most 30 s) until the RSS stops falling.
+    for (let waited = 0; waited < 30_000; waited += 3_000) {
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const now = await ask('measure');
+      const falling = now.rss < idle.rss - 1024 * 1024;
+      idle = now;
+      if (!falling && waited >= 6_000) break;
+    }
+    line(`round ${round}: … and idle`, idle);
   }
   child.disconnect();
   await once(child, 'exit');
-  const line = (name: string, m: LabReport) =>
-    console.log(
-      `  ${name.padEnd(34)} RSS ${mb(m.rss).padStart(9)} (${sign(m.rss - before.rss)})   ` +
-        `heap ${mb(m.heapUsed).padStart(8)} (${sign(m.heapUsed - before.heapUsed)})   ` +
-        `${m.held} entries held`,
-    );
-  console.log(`  ${done} flows in ${seconds(performance.now() - started)}`);
-  line('before', before);
-  line('after the flows, all still alive', alive);
-  line('after every lifetime, swept', swept);
-  line('… and idle until RSS stops falling', idle);
 }
 
 // ---------------------------------------------------------------------------------------
