@@ -9,7 +9,7 @@ import { apiGet } from './lib/api.ts';
 import { Browser } from './lib/browser.ts';
 import { authorizeUrl, loggedInBrowser, runFlow } from './lib/flow.ts';
 import { startVersion } from './lib/lab.ts';
-import { asState, clientTokens } from './lib/state.ts';
+import { asState, clientTokens, storedAccessToken } from './lib/state.ts';
 import { codeForm, freshCode, postRefresh, postToken } from './lib/token.ts';
 import { findVersion, listVersions } from './versions.mjs';
 
@@ -117,7 +117,7 @@ const attacks: Record<string, Attack> = {
       const second = await postToken(lab, codeForm(lab, code));
       say(`Someone redeems the same code again: ${second.status} ${JSON.stringify(second.body)}`);
       if (second.status !== 200 && first.status === 200) {
-        const stillThere = (await asState(lab)).accessTokens?.[first.body.access_token];
+        const stillThere = await storedAccessToken(lab, first.body.access_token);
         say(`The first access token ${stillThere ? 'still works' : 'is revoked too'}.`);
       }
       return second.status === 200;

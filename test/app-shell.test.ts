@@ -50,7 +50,9 @@ describe.each(versionsFrom('v01'))('%s: every app', (version) => {
     for (const [role, url] of apps()) {
       const response = await request(url).get('/');
       expect(response.status).toBe(200);
-      expect(response.text).toMatch(/<title>[^<]*(Client|Authorization Server)[^<]*<\/title>/);
+      expect(response.text).toMatch(
+        /<title>[^<]*(Client|Authorization Server|Resource Server)[^<]*<\/title>/,
+      );
       expect(response.text).toContain(`class="role-${role}"`);
       expect(response.text).toContain(version);
     }

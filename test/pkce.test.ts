@@ -13,7 +13,7 @@ import {
   runFlow,
 } from '../scripts/lib/flow.ts';
 import { startVersion, versionsFrom } from '../scripts/lib/lab.ts';
-import { asState, clientState } from '../scripts/lib/state.ts';
+import { asState, clientState, storedAccessToken } from '../scripts/lib/state.ts';
 import { codeForm, freshCode, postToken } from '../scripts/lib/token.ts';
 import { versionsBetween } from './helpers/versions.ts';
 
@@ -179,15 +179,16 @@ describe.each(versionsFrom('v03'))('%s: PKCE', (version) => {
     it('code replay: the client’s own code cannot be redeemed a second time', async () => {
       const { browser: client } = await runFlow(lab);
       const state = await clientState(lab, client);
-      const request = state.yourSession.transcript!.find((hop) => hop.channel === 'back')!;
+      const request = state.yourSession.transcript!.find((hop) =>
+        hop.title.startsWith('Token request'),
+      )!;
       // The transcript shows the form the client sent, and its Authorization header.
       const { Authorization: _shown, ...form } = request.params as Record<string, string>;
       const replay = await postToken(lab, form);
       expect(replay.status).toBe(400);
       expect(replay.body.error).toBe('invalid_grant');
       // RFC 6749 §4.1.2: the token from the first redemption is revoked.
-      const tokens = (await asState(lab)).accessTokens!;
-      expect(tokens[state.yourTokens!.access_token]).toBeUndefined();
+      expect(await storedAccessToken(lab, state.yourTokens!.access_token)).toBeUndefined();
     });
   });
 });

@@ -4,7 +4,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
-import { apiGet, apiPost } from '../scripts/lib/api.ts';
+import { apiGet, apiPost, apiUrl, setValidation } from '../scripts/lib/api.ts';
 import {
   authorizeUrl,
   locationParams,
@@ -13,6 +13,7 @@ import {
   submitClientForm,
 } from '../scripts/lib/flow.ts';
 import { manualClock, startVersion, versionsFrom } from '../scripts/lib/lab.ts';
+import { has } from './helpers/versions.ts';
 import { codeForm, postToken, tokensFor } from '../scripts/lib/token.ts';
 
 describe.each(versionsFrom('v04'))('%s: the protected API', (version) => {
@@ -34,7 +35,7 @@ describe.each(versionsFrom('v04'))('%s: the protected API', (version) => {
   }
 
   /** For requests without a well-formed Bearer header: none, another scheme, a malformed one. */
-  const api = () => request(lab.urls.as);
+  const api = () => request(apiUrl(lab));
 
   /** Parse `Bearer realm="x", error="y"` into { realm: 'x', error: 'y' }. */
   const challenge = (response: request.Response) => {
@@ -90,7 +91,11 @@ describe.each(versionsFrom('v04'))('%s: the protected API', (version) => {
     it('no token → 401 with a bare Bearer challenge, no error code', async () => {
       const response = await api().get('/api/me');
       expect(response.status).toBe(401);
-      expect(challenge(response)).toEqual({ realm: 'oauth-lab' });
+      const { realm, error, ...rest } = challenge(response);
+      expect(realm).toBe('oauth-lab');
+      expect(error).toBeUndefined();
+      // From v06 the challenge also points to the API's metadata (RFC 9728 §5.1).
+      expect(Object.keys(rest)).toEqual(has(version, 'v06') ? ['resource_metadata'] : []);
       expect(response.body.error).toBeUndefined();
     });
 
@@ -155,7 +160,10 @@ describe.each(versionsFrom('v04'))('%s: the protected API', (version) => {
       const token = (await postToken(lab, codeForm(lab, code))).body.access_token;
       expect((await apiGet(lab, '/api/me', token)).status).toBe(200);
       await postToken(lab, codeForm(lab, code)); // the replay revokes the token
+      // From v06, only an API that asks the AS learns of it (jwt-access-tokens.test.ts).
+      await setValidation(lab, 'introspection');
       const response = await apiGet(lab, '/api/me', token);
+      await setValidation(lab, 'jwt');
       expect(response.status).toBe(401);
       expect(challenge(response).error).toBe('invalid_token');
     });

@@ -7,10 +7,10 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
 import { Store, StoreFullError } from '../shared/store.ts';
-import { apiGet } from '../scripts/lib/api.ts';
+import { apiGet, setValidation } from '../scripts/lib/api.ts';
 import type { Browser } from '../scripts/lib/browser.ts';
 import { runFlow, submitClientForm } from '../scripts/lib/flow.ts';
-import { manualClock, startVersion, versionsFrom } from '../scripts/lib/lab.ts';
+import { EXPIRED_MS, manualClock, startVersion, versionsFrom } from '../scripts/lib/lab.ts';
 import { asState, clientState, clientTokens } from '../scripts/lib/state.ts';
 import {
   basic,
@@ -50,6 +50,9 @@ describe.each(versionsFrom('v05'))('%s: refresh tokens', (version) => {
   const clock = manualClock();
   beforeAll(async () => {
     lab = await startVersion(version, { now: clock.now });
+    // From v06 the API checks JWTs by itself and would accept a revoked token until it
+    // expires (jwt-access-tokens.test.ts shows it); here revocation must reach the API.
+    await setValidation(lab, 'introspection');
   });
   afterAll(() => lab.close());
 
@@ -61,7 +64,7 @@ describe.each(versionsFrom('v05'))('%s: refresh tokens', (version) => {
 
   it('the access token dies after 60 s; the refresh token gets a new one', async () => {
     const tokens = await tokensFor(lab, { scope: ALL });
-    clock.advance(61_000);
+    clock.advance(EXPIRED_MS);
     expect((await apiGet(lab, '/api/me', tokens.access_token)).status).toBe(401);
     const response = await postRefresh(lab, tokens.refresh_token!);
     expect(response.status).toBe(200);
@@ -154,10 +157,12 @@ describe.each(versionsFrom('v05'))('%s: refresh tokens', (version) => {
     )) as { refreshToken(body: object, client: object, deps: object): unknown };
     const refreshTokens = new Store<Record<string, unknown>>({ ttlMs: 60_000, maxEntries: 1 });
     const accessTokens = new Store<Record<string, unknown>>({ ttlMs: 60_000 });
+    // (resources, issuer and now are for v06 on, where tokens name their audience and issuer)
     const stored = { clientId: 'demo-client', username: 'user0', scope: 'profile' };
-    refreshTokens.set('rt', { ...stored, issuedAt: '', code: 'c', generation: 0 });
+    const resources = ['http://rs.invalid'];
+    refreshTokens.set('rt', { ...stored, resources, issuedAt: '', code: 'c', generation: 0 });
     const client = { clientId: 'demo-client' };
-    const deps = { refreshTokens, accessTokens };
+    const deps = { refreshTokens, accessTokens, issuer: 'http://as.invalid', now: Date.now };
     expect(() => grant.refreshToken({ refresh_token: 'rt' }, client, deps)).toThrow(StoreFullError);
     expect(refreshTokens.get('rt')!.rotatedAt).toBeUndefined();
     refreshTokens.close();
@@ -265,6 +270,9 @@ describe.each(versionsFrom('v05'))('%s: the client keeps you logged in', (versio
   const clock = manualClock();
   beforeAll(async () => {
     lab = await startVersion(version, { now: clock.now });
+    // From v06 the API checks JWTs by itself and would accept a revoked token until it
+    // expires (jwt-access-tokens.test.ts shows it); here revocation must reach the API.
+    await setValidation(lab, 'introspection');
   });
   afterAll(() => lab.close());
 
@@ -276,7 +284,7 @@ describe.each(versionsFrom('v05'))('%s: the client keeps you logged in', (versio
   it('refreshes silently when the API answers 401 invalid_token, and shows it in the transcript', async () => {
     const { browser } = await runFlow(lab);
     const before = await clientTokens(lab, browser);
-    clock.advance(61_000);
+    clock.advance(EXPIRED_MS);
     const home = await browser.get(`${lab.urls.client}/`);
     expect(home.status).toBe(200);
     expect(home.text).toContain('analytical engine');
@@ -290,7 +298,7 @@ describe.each(versionsFrom('v05'))('%s: the client keeps you logged in', (versio
 
   it('two tabs that find the token expired at once share one refresh, and stay logged in', async () => {
     const { browser } = await runFlow(lab);
-    clock.advance(61_000);
+    clock.advance(EXPIRED_MS);
     const [a, b] = await Promise.all([
       browser.get(`${lab.urls.client}/`),
       browser.get(`${lab.urls.client}/`),
@@ -317,7 +325,7 @@ describe.each(versionsFrom('v05'))('%s: the client keeps you logged in', (versio
     // The thief uses the copy first: rotation hands them a fresh pair...
     expect((await postRefresh(lab, stolen)).status).toBe(200);
     // ...until the client's own refresh presents the same, now used, token.
-    clock.advance(61_000);
+    clock.advance(EXPIRED_MS);
     const home = await browser.get(`${lab.urls.client}/`);
     expect(home.text).toContain('Please log in again');
     expect(home.text).toContain('invalid_grant');

@@ -47,3 +47,9 @@ export function manualClock(start = Date.now()) {
     },
   };
 }
+
+/**
+ * How far to move the clock for a 60-second access token to be expired everywhere: its
+ * lifetime and the few seconds of leeway a resource server allows clocks (v06+).
+ */
+export const EXPIRED_MS = 70_000;

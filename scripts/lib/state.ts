@@ -3,6 +3,7 @@
 // each app's own sections (its lab.debug() call) in yourSession and allSessions. A field that
 // not every version has is optional; the version it arrives in is noted.
 
+import { decodeJwt } from 'jose';
 import type { RunningLab } from '../../shared/lab.ts';
 import type { Hop } from '../../shared/transcript.ts';
 import { Browser } from './browser.ts';
@@ -92,8 +93,24 @@ export interface AsState extends AppState<AsSession> {
   yourPendingConsent?: PendingConsent;
   /** v04+: every request waiting for consent, by session id. */
   pendingConsents?: Record<string, Expiring<PendingConsent>>;
-  /** v04+: each user's notes. */
-  notes?: Record<string, Array<{ text: string; createdAt: string; via: string }>>;
+  /** v04 and v05 (from v06 on, at the resource server): each user's notes. */
+  notes?: Record<string, Note[]>;
+  /** v06+: the signing keys, private keys left out. */
+  signingKeys?: Array<{ kid: string; status: 'current' | 'previous'; createdAt: string }>;
+}
+
+export interface Note {
+  text: string;
+  createdAt: string;
+  via: string;
+}
+
+/** v06+: the resource server's state. */
+export interface RsState extends AppState<Record<string, unknown>> {
+  config: { resource: string; trustedIssuer: string; validation: 'jwt' | 'introspection' };
+  keySet: { kids: string[]; fetchedAt: string };
+  decisions: Array<{ request: string; status: number; outcome: string; sub?: string }>;
+  notes: Record<string, Note[]>;
 }
 
 export interface ClientSession {
@@ -164,4 +181,31 @@ export async function clientTokens(
   const tokens = (await clientState(lab, browser)).yourTokens;
   if (!tokens) throw new Error('The client holds no tokens in this browser’s session.');
   return tokens;
+}
+
+/** v06+: the resource server's state. */
+export async function rsState(lab: RunningLab<'rs'>, browser = new Browser()): Promise<RsState> {
+  return (await readState(lab.urls.rs, browser)) as RsState;
+}
+
+/**
+ * What the AS keeps of an access token: until v05 by the token itself, from v06 (where it is
+ * a JWT) by its `jti`. Undefined once it is revoked or expired.
+ */
+export async function storedAccessToken(lab: RunningLab<'as'>, token: string) {
+  let key = token;
+  try {
+    key = String(decodeJwt(token).jti);
+  } catch {
+    // not a JWT: an opaque token, stored under itself
+  }
+  return (await asState(lab)).accessTokens?.[key];
+}
+
+/** A user's notes, wherever the lab keeps them: the AS until v05, the resource server after. */
+export async function notesOf(lab: RunningLab<'as'> & { urls: { rs?: string } }, username: string) {
+  const state = lab.urls.rs ? await readState(lab.urls.rs, new Browser()) : await asState(lab);
+  return ((state as { notes?: Record<string, Note[]> }).notes?.[username] ?? []).map(
+    (note) => note.text,
+  );
 }

@@ -4,7 +4,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../../shared/lab.ts';
-import { manualClock, startVersion, versionsFrom } from '../../scripts/lib/lab.ts';
+import { EXPIRED_MS, manualClock, startVersion, versionsFrom } from '../../scripts/lib/lab.ts';
 import { has } from '../helpers/versions.ts';
 import { launchChromium, screenshotter } from './browser.ts';
 
@@ -102,7 +102,7 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
 
     if (has(version, 'v05')) {
       // The access token expires; the next page load refreshes it without the user noticing.
-      clock.advance(61_000);
+      clock.advance(EXPIRED_MS);
       await page.goto(lab.urls.client);
       expect(await page.textContent('body')).toContain('analytical engine');
       expect(await page.textContent('.transcript')).toContain('uses its refresh token');

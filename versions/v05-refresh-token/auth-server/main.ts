@@ -4,7 +4,7 @@ import { urlFor } from '../../../shared/config.ts';
 import { serve } from '../../../shared/serve.ts';
 import { createAuthServer } from './index.ts';
 
-// ACCESS_TOKEN_TTL=300 npm run v05 makes access tokens live 5 minutes instead of 60 s.
+// ACCESS_TOKEN_TTL=300 (in seconds) makes access tokens live 5 minutes instead of 60 s.
 const ttlSeconds = Number(process.env.ACCESS_TOKEN_TTL);
 const accessTokenTtlMs = ttlSeconds > 0 ? ttlSeconds * 1000 : undefined;
 

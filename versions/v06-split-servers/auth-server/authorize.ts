@@ -1,0 +1,202 @@
+// GET /authorize: the front door of the authorization code flow (RFC 6749 §4.1.1).
+
+import { randomBytes } from 'node:crypto';
+import { Router, type Request, type Response } from 'express';
+import type { Store } from '../../../shared/store.ts';
+import type { Client } from './clients.ts';
+import { OAuthError, oneParam, redirectError, showError } from './errors.ts';
+import { readChallenge } from './pkce.ts';
+import { readResources, type Resource } from './resources.ts';
+import { consentKey, parseScope } from './scopes.ts';
+
+export interface CodeGrant {
+  clientId: string;
+  redirectUri: string;
+  username: string;
+  /** The scopes the user granted, space-separated. */
+  scope: string;
+  /** The resources the tokens may be used at (RFC 8707): their audience. */
+  resources: string[];
+  /** RFC 7636 §4.4: the S256 challenge, checked against the verifier at the token endpoint. */
+  codeChallenge: string;
+  issuedAt: string;
+  /** Set at the first redemption; a second one is a replay (RFC 6749 §4.1.2). */
+  usedAt?: string;
+}
+
+// lab: 60 s (RFC 6749 §4.1.2 allows up to 10 minutes) so a class can watch a code expire.
+export const CODE_TTL_MS = 60_000;
+
+declare module 'express-session' {
+  interface SessionData {
+    /** The /authorize URL the AS paused to ask the user to log in, resumed after login. */
+    pendingAuthorize?: string;
+    user?: { username: string; loggedInAt: string };
+  }
+}
+
+/** An authorization request that passed every check, ready for consent and a code. */
+export interface AuthorizationRequest {
+  clientId: string;
+  redirectUri: string;
+  scopes: string[];
+  resources: string[];
+  state: string | undefined;
+  codeChallenge: string;
+}
+
+/** A checked request waiting for the user's decision on /consent, and the id of its form. */
+export type PendingConsent = AuthorizationRequest & { id: string };
+
+interface Deps {
+  clients: Map<string, Client>;
+  resources: Map<string, Resource>;
+  codes: Store<CodeGrant>;
+  /** Scopes each user has granted each client, by consentKey(). */
+  consents: Store<string[]>;
+  /** Requests waiting for consent, by session id (see consent.ts). */
+  pendingConsents: Store<PendingConsent>;
+}
+
+export function authorizeRoutes({
+  clients,
+  resources: registered,
+  codes,
+  consents,
+  pendingConsents,
+}: Deps): Router {
+  const router = Router();
+
+  router.get('/authorize', (req, res) => {
+    const query = req.query as Record<string, unknown>;
+    let client: Client, redirectUri: string;
+    try {
+      ({ client, redirectUri } = checkClientAndRedirectUri(query, clients));
+    } catch (err) {
+      if (err instanceof OAuthError) return showError(res, err, untrusted(query));
+      throw err;
+    }
+    // Not logged in: remember this exact request in the AS session, log the user in, then
+    // come back to it. The client never sees the password. Log in comes before any other
+    // check, so nobody is bounced to a client without a login (RFC 9700 §4.11.2).
+    if (!req.session.user) {
+      req.session.pendingAuthorize = req.originalUrl;
+      return res.redirect('/login');
+    }
+    delete req.session.pendingAuthorize;
+
+    // The client's state comes back unchanged, on success and on error (RFC 6749 §4.1.2).
+    let scopes: string[], resources: string[], state: string | undefined, codeChallenge: string;
+    try {
+      state = oneParam(query, 'state');
+      checkResponseType(query);
+      scopes = parseScope(oneParam(query, 'scope'));
+      // lab: no resource asked for means every registered one (there is one: the notes API).
+      resources = readResources(query, [...registered.keys()]);
+      codeChallenge = readChallenge(query);
+    } catch (err) {
+      // RFC 6749 §4.1.2.1: the redirect_uri is trusted now, so the client hears of the error.
+      if (err instanceof OAuthError) return redirectError(res, redirectUri, err, state);
+      throw err;
+    }
+
+    // The user decides what this client may do. Asked once per client: a later request for
+    // scopes already granted goes straight through.
+    const request = {
+      clientId: client.clientId,
+      redirectUri,
+      scopes,
+      resources,
+      state,
+      codeChallenge,
+    };
+    const granted = consents.get(consentKey(req.session.user.username, client.clientId)) ?? [];
+    if (scopes.every((scope) => granted.includes(scope))) {
+      return issueCode(req, res, codes, request);
+    }
+    // The id ties the consent form to this request: a form shown for an earlier request (for
+    // another client, say) cannot approve this one.
+    pendingConsents.set(req.sessionID, { ...request, id: randomBytes(16).toString('base64url') });
+    res.redirect('/consent');
+  });
+
+  return router;
+}
+
+/** Issue a code for a consented request and send the browser back to the client. */
+export function issueCode(
+  req: Request,
+  res: Response,
+  codes: Store<CodeGrant>,
+  { clientId, redirectUri, scopes, resources, state, codeChallenge }: AuthorizationRequest,
+) {
+  // The code is a one-time claim check, not the key: a random handle to this grant.
+  // RFC 6749 §10.10: unguessable, so 256 bits from a CSPRNG.
+  const code = randomBytes(32).toString('base64url');
+  codes.set(code, {
+    clientId,
+    redirectUri,
+    username: req.session.user!.username,
+    scope: scopes.join(' '),
+    resources,
+    codeChallenge,
+    issuedAt: new Date().toISOString(),
+  });
+
+  // RFC 6749 §4.1.2: back to the registered URI, keeping any query it already has.
+  const location = new URL(redirectUri);
+  location.searchParams.set('code', code);
+  if (state !== undefined) location.searchParams.set('state', state);
+  res.redirect(location.href);
+}
+
+/**
+ * Check client_id, then redirect_uri, before anything else (RFC 9700 §2.1, §4.1.3). Until
+ * both are known good we must not redirect anywhere: an attacker could otherwise use the AS
+ * as an open redirector (RFC 6749 §4.1.2.1, §10.15).
+ */
+function checkClientAndRedirectUri(query: Record<string, unknown>, clients: Map<string, Client>) {
+  const clientId = oneParam(query, 'client_id');
+  if (!clientId) throw new OAuthError('invalid_request', 'The client_id parameter is missing.');
+  const client = clients.get(clientId);
+  // Not invalid_client: that code belongs to the token endpoint (RFC 6749 §5.2).
+  if (!client) throw new OAuthError('invalid_request', 'The client_id is not registered here.');
+
+  // lab: redirect_uri is required even with one registered URI (RFC 6749 §3.1.2.3 lets it be
+  // optional; OpenID Connect Core §3.1.2.1 does not), so every request says where it goes.
+  const redirectUri = oneParam(query, 'redirect_uri');
+  if (!redirectUri)
+    throw new OAuthError('invalid_request', 'The redirect_uri parameter is missing.');
+  // Exact string comparison: no prefix match, no normalisation (RFC 9700 §2.1).
+  if (!client.redirectUris.includes(redirectUri)) {
+    throw new OAuthError('invalid_request', `The redirect_uri is not registered for ${clientId}.`);
+  }
+  return { client, redirectUri };
+}
+
+function checkResponseType(query: Record<string, unknown>) {
+  const responseType = oneParam(query, 'response_type');
+  if (!responseType)
+    throw new OAuthError('invalid_request', 'The response_type parameter is missing.');
+  if (responseType !== 'code') {
+    throw new OAuthError(
+      'unsupported_response_type',
+      'This server only supports response_type=code.',
+    );
+  }
+}
+
+const TITLE = 'Authorization request refused';
+
+/** The page for a request whose client or redirect_uri is not known good. */
+function untrusted(query: Record<string, unknown>) {
+  const sent = (name: string) => (query[name] === undefined ? 'none' : `"${String(query[name])}"`);
+  return {
+    title: TITLE,
+    explain:
+      `This request's client_id was ${sent('client_id')} and its redirect_uri ` +
+      `${sent('redirect_uri')}. The authorization server shows this page itself instead of ` +
+      'redirecting you, because it cannot be sure the redirect_uri belongs to a registered ' +
+      'client (RFC 6749 §4.1.2.1).',
+  };
+}

@@ -1,0 +1,43 @@
+// How clients and resource servers find this AS and trust what it signs: its metadata
+// (RFC 8414), at a well-known URL built from its issuer, and its public keys (RFC 7517).
+
+import { Router } from 'express';
+import type { SigningKeys } from './keys.ts';
+import { SCOPES } from './scopes.ts';
+
+interface Deps {
+  /** This AS's issuer identifier: its base URL, no trailing slash. */
+  issuer: string;
+  keys: SigningKeys;
+}
+
+export function metadataRoutes({ issuer, keys }: Deps): Router {
+  const router = Router();
+
+  // RFC 8414 §3: the metadata lives at /.well-known/oauth-authorization-server under the
+  // issuer; whoever fetches it checks that `issuer` is exactly the URL it built it from (§3.3).
+  router.get('/.well-known/oauth-authorization-server', (_req, res) => {
+    res.json({
+      issuer,
+      authorization_endpoint: `${issuer}/authorize`,
+      token_endpoint: `${issuer}/token`,
+      jwks_uri: `${issuer}/jwks.json`,
+      revocation_endpoint: `${issuer}/revoke`,
+      introspection_endpoint: `${issuer}/introspect`,
+      scopes_supported: Object.keys(SCOPES),
+      response_types_supported: ['code'],
+      grant_types_supported: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      code_challenge_methods_supported: ['S256'],
+    });
+  });
+
+  // RFC 7517 §5: the public keys, each with its `kid`. Never a private parameter.
+  router.get('/jwks.json', (_req, res) => {
+    res.json(keys.jwks());
+  });
+
+  return router;
+}

@@ -1,0 +1,100 @@
+// Discovery: the client is told only where the API is, and finds everything else from there,
+// the way an MCP client does. It calls the API without a token; the 401 points to the API's
+// metadata (RFC 9728 §5.1); that names the authorization server; the AS's own metadata
+// (RFC 8414) gives its endpoints. Each document is checked to describe exactly the party the
+// client asked about, so nobody can send the client's users and codes elsewhere.
+
+import type { Request } from 'express';
+import { backChannel } from './back-channel.ts';
+
+/** What the client knows of the AS: all it learned by discovery. */
+export interface AuthorizationServer {
+  issuer: string;
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  revocationEndpoint: string;
+}
+
+export class DiscoveryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DiscoveryError';
+  }
+}
+
+const asText = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+/** Find the AS that issues tokens for the API at `rsUrl`; throws a DiscoveryError saying why not. */
+export async function discover(req: Request, rsUrl: string): Promise<AuthorizationServer> {
+  // 1. Call the API as a stranger: RFC 9728 §5.1, the 401 names the API's metadata.
+  const probe = await backChannel(req, {
+    method: 'GET',
+    url: `${rsUrl}/api/me`,
+    headers: {},
+    to: 'Resource Server',
+    titles: {
+      request: 'Discovery 1: the client calls the API without a token',
+      ok: 'The API answered without a token?',
+      failed: 'The API refuses, and says where its metadata is',
+    },
+  });
+  const metadataUrl = /resource_metadata="([^"]+)"/.exec(probe.wwwAuthenticate ?? '')?.[1];
+  if (probe.status !== 401 || !metadataUrl) {
+    throw new DiscoveryError('The API did not answer 401 with a resource_metadata parameter.');
+  }
+
+  // 2. The API's metadata (RFC 9728 §3). §3.3: its `resource` must be exactly the URL the
+  // client started from, or it describes some other API.
+  const resource = await backChannel(req, {
+    method: 'GET',
+    url: metadataUrl,
+    headers: {},
+    to: 'Resource Server',
+    titles: {
+      request: 'Discovery 2: the client reads the API’s metadata (RFC 9728)',
+      ok: 'The API’s metadata: its authorization server',
+      failed: 'The API’s metadata could not be read',
+    },
+  });
+  if (resource.body.resource !== rsUrl) {
+    throw new DiscoveryError(
+      `The API's metadata describes ${String(resource.body.resource)}, not ${rsUrl}: refused (RFC 9728 §3.3).`,
+    );
+  }
+  const issuer = asText([resource.body.authorization_servers].flat()[0]);
+  if (!issuer) throw new DiscoveryError('The API’s metadata names no authorization server.');
+
+  // 3. The AS's metadata (RFC 8414 §3), at the well-known path under its issuer. §3.3: its
+  // `issuer` must be exactly the one the client built the URL from.
+  const as = await backChannel(req, {
+    method: 'GET',
+    url: `${issuer}/.well-known/oauth-authorization-server`,
+    headers: {},
+    to: 'Authorization Server',
+    titles: {
+      request: 'Discovery 3: the client reads the authorization server’s metadata (RFC 8414)',
+      ok: 'The authorization server’s metadata: its endpoints',
+      failed: 'The authorization server’s metadata could not be read',
+    },
+  });
+  if (as.body.issuer !== issuer) {
+    throw new DiscoveryError(
+      `The authorization server's metadata names the issuer ${String(as.body.issuer)}, not ${issuer}: refused (RFC 8414 §3.3).`,
+    );
+  }
+  const endpoints = {
+    authorizationEndpoint: asText(as.body.authorization_endpoint),
+    tokenEndpoint: asText(as.body.token_endpoint),
+    revocationEndpoint: asText(as.body.revocation_endpoint),
+  };
+  if (
+    !endpoints.authorizationEndpoint ||
+    !endpoints.tokenEndpoint ||
+    !endpoints.revocationEndpoint
+  ) {
+    throw new DiscoveryError(
+      'The authorization server’s metadata lacks an endpoint this client needs.',
+    );
+  }
+  return { issuer, ...(endpoints as Omit<AuthorizationServer, 'issuer'>) };
+}
