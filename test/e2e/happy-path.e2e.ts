@@ -86,6 +86,21 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
       await shot(page, 'client-notes');
     }
 
+    if (has(version, 'v06')) {
+      // The API's own server: how it checks tokens, and what it allowed and refused.
+      const rs = (lab.urls as Record<string, string>).rs!;
+      await page.goto(rs);
+      await expect(page.title()).resolves.toContain('Resource Server');
+      expect(await page.textContent('.decisions')).toContain('GET /api/notes');
+      await shot(page, 'rs-home-decisions');
+      // The AS's signing keys: rotate, and the new key signs from now on.
+      await page.goto(lab.urls.as);
+      await page.getByRole('button', { name: 'Rotate signing key' }).click();
+      await page.waitForURL(`${lab.urls.as}/#keys`);
+      expect(await page.textContent('#keys')).toContain('previous');
+      await shot(page, 'as-keys-rotated');
+    }
+
     await page.goto(`${lab.urls.as}/debug/state`);
     expect(await page.textContent('body')).toContain(code!);
     await shot(page, 'as-debug-state');
@@ -109,6 +124,15 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
       await shot(page, 'client-silent-refresh');
 
       await page.getByRole('button', { name: 'Revoke refresh token' }).click();
+      if (has(version, 'v06')) {
+        // The resource server checks the JWT by itself: it cannot know the token was revoked,
+        // and accepts it until it expires. Then the refresh fails: log in again.
+        await page.locator('ul.notes').waitFor();
+        expect(await page.textContent('ul.notes')).toContain('analytical engine');
+        await shot(page, 'client-revoked-token-still-accepted');
+        clock.advance(EXPIRED_MS);
+        await page.goto(lab.urls.client);
+      }
       await page.getByText('Please log in again').waitFor();
       await shot(page, 'client-revoked-log-in-again');
 

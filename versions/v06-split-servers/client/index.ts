@@ -17,6 +17,7 @@ import {
 } from './refresh.ts';
 import { revokeToken, type TokenResponse } from './token-request.ts';
 import type { AuthorizationServer } from './discovery.ts';
+import { describeJwt } from './jwt-view.ts';
 
 export interface ClientConfig {
   /** This app's own URL, e.g. http://localhost:9000. */
@@ -92,6 +93,7 @@ export function createClient(config: ClientConfig) {
       rsUrl: config.rsUrl,
       asUrl: as.issuer,
       tokens: tokens.get(req.sessionID),
+      jwt: describeJwt(tokens.get(req.sessionID)?.access_token ?? ''),
       profile: req.session.profile,
       notes,
       flash,

@@ -8,6 +8,7 @@ import type { Store } from '../../../shared/store.ts';
 import { queryOf, recordHop, startTranscript, transcriptOf } from '../../../shared/transcript.ts';
 import { callApi, type ApiResult } from './api.ts';
 import { discover, DiscoveryError, type AuthorizationServer } from './discovery.ts';
+import { describeJwt } from './jwt-view.ts';
 import { challengeFor, createVerifier } from './pkce.ts';
 import { requestTokens, type Credentials, type TokenResponse } from './token-request.ts';
 
@@ -175,6 +176,7 @@ export function loginRoutes({
     }
     res.status(tokenResult.ok ? 200 : 400).render('callback', {
       me,
+      jwt: tokenResult.ok ? describeJwt(tokenResult.tokens.access_token) : undefined,
       stateProblem: undefined,
       tokenResult,
       code,
