@@ -3,14 +3,24 @@
 // before the fix and the version with it, so an instructor can show both in one go.
 // Everything runs in this process on 127.0.0.1, on free ports: no running lab is touched.
 
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  exportSPKI,
+  generateKeyPair,
+  importJWK,
+  SignJWT,
+  type JWK,
+} from 'jose';
 import request from 'supertest';
 import type { RunningLab } from '../shared/lab.ts';
-import { apiGet } from './lib/api.ts';
+import { apiGet, apiUrl } from './lib/api.ts';
 import { Browser } from './lib/browser.ts';
 import { authorizeUrl, loggedInBrowser, runFlow } from './lib/flow.ts';
 import { startVersion } from './lib/lab.ts';
+import { naiveValidate } from './lib/naive-validator.ts';
 import { asState, clientTokens, storedAccessToken } from './lib/state.ts';
-import { codeForm, freshCode, postRefresh, postToken } from './lib/token.ts';
+import { codeForm, freshCode, postRefresh, postToken, tokensFor } from './lib/token.ts';
 import { findVersion, listVersions } from './versions.mjs';
 
 interface Attack {
@@ -127,7 +137,7 @@ const attacks: Record<string, Attack> = {
     fixedIn: 'v04',
     summary: 'read a user’s notes without a token, or with a made-up one',
     async run(lab, say) {
-      const bare = await request(lab.urls.as).get('/api/notes');
+      const bare = await request(apiUrl(lab)).get('/api/notes');
       if (bare.status === 404) {
         say('This version has no API yet: the token opens nothing.');
         return 'n/a';
@@ -165,6 +175,52 @@ const attacks: Record<string, Attack> = {
       const after = await apiGet(lab, '/api/me', thief.body.access_token);
       say(`The thief's new access token now: ${after.status}. The whole family is revoked.`);
       return after.status === 200;
+    },
+  },
+  'jwt-forgery': {
+    fixedIn: 'v06',
+    summary: 'forge a JWT access token: alg none, HS256 with the public key, another key',
+    async run(lab, say) {
+      const rs = (lab.urls as Record<string, string>).rs;
+      if (!rs) {
+        say('Access tokens are opaque here: only the AS, which keeps them, knows what they mean.');
+        say('Forging one means guessing 256 random bits. The danger comes with JWTs (v06).');
+        return 'n/a';
+      }
+      const real = (await tokensFor(lab, { scope: 'profile' })).access_token;
+      const header = decodeProtectedHeader(real);
+      const claims = { ...decodeJwt(real), sub: 'user1' }; // someone else's identity
+      say(`The attacker holds a real token of user0's and rewrites it to say sub=user1.`);
+      const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const jwks = (await (await fetch(`${lab.urls.as}/jwks.json`)).json()) as { keys: JWK[] };
+      const publicKey = await importJWK(jwks.keys[0]!, 'RS256', { extractable: true });
+      const pem = await exportSPKI(publicKey as Parameters<typeof exportSPKI>[0]);
+      const { privateKey } = await generateKeyPair('RS256');
+      const forgeries: Array<[string, string]> = [
+        ['alg: none, no signature', `${part({ alg: 'none', typ: 'at+jwt' })}.${part(claims)}.`],
+        [
+          'HS256, keyed with the AS’s public key',
+          await new SignJWT(claims)
+            .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: header.kid! })
+            .sign(new TextEncoder().encode(pem)),
+        ],
+        [
+          'RS256, signed with the attacker’s own key',
+          await new SignJWT(claims)
+            .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: header.kid! })
+            .sign(privateKey),
+        ],
+      ];
+      let accepted = false;
+      for (const [how, forged] of forgeries) {
+        const naive = naiveValidate(forged, 'profile') ? 'accepts it' : 'refuses it';
+        const answer = await apiGet(lab, '/api/me', forged);
+        say(
+          `${how}: a decode-only validator ${naive}; the resource server answers ${answer.status} ${answer.body.error_description ?? JSON.stringify(answer.body)}`,
+        );
+        accepted ||= answer.status === 200;
+      }
+      return accepted;
     },
   },
 };

@@ -168,7 +168,8 @@ function errorHandler(role: AppRole, errorBody: NonNullable<AppOptions['errorBod
       status === 503
         ? `The lab is out of room for this right now: ${(err as Error).message} Try again later.`
         : status < 500
-          ? `The request could not be read: ${(err as Error).message}`
+          ? // Not the parser's own message: it may quote the request back (a JSON error does).
+            `The request could not be read: ${STATUS_CODES[status] ?? 'bad request'}.`
           : 'Something went wrong inside the lab. The details are in the terminal running it.';
     const body = errorBody(status, description);
     // Browsers ask for text/html by name and get a page; back-channel callers (fetch, curl,

@@ -6,6 +6,7 @@ import type { RunningLab } from '../shared/lab.ts';
 import type { Browser, Page } from '../scripts/lib/browser.ts';
 import { logInAtAs, runFlow } from '../scripts/lib/flow.ts';
 import { startVersion, versionsFrom } from '../scripts/lib/lab.ts';
+import { has } from './helpers/versions.ts';
 
 const HOSTILE = [
   '',
@@ -105,15 +106,20 @@ describe.each(versionsFrom('v01'))('%s: hostile input', (version) => {
 
   const queries = hostileQueries(40);
 
-  /** Send every hostile query to each path of the AS and of the client; check every answer. */
+  /**
+   * Send every hostile query to each path of the AS, of the client and (v06+, where the API
+   * lives) of the resource server; check every answer.
+   */
   async function sweep(
-    paths: { as: string[]; client: string[] },
+    paths: { as: string[]; client: string[]; rs: string[] },
     send: (url: string, query: string) => Promise<Page>,
     each = queries,
   ) {
+    const rs = (lab.urls as Record<string, string>).rs;
     const urls = [
       ...paths.as.map((path) => `${lab.urls.as}${path}`),
       ...paths.client.map((path) => `${lab.urls.client}${path}`),
+      ...(rs ? paths.rs.map((path) => `${rs}${path}`) : []),
     ];
     for (const url of urls) {
       for (const query of each) expectSafe(await send(url, query), registered);
@@ -123,15 +129,19 @@ describe.each(versionsFrom('v01'))('%s: hostile input', (version) => {
   it('GET endpoints', () =>
     sweep(
       {
-        as: ['/authorize', '/login', '/consent', '/logout', '/api/me'],
-        client: ['/callback', '/'],
+        as: ['/authorize', '/login', '/consent', '/logout', '/api/me', '/jwks.json'],
+        client: ['/callback', '/', '/login'],
+        rs: ['/api/me', '/api/notes', '/'],
       },
       (url, query) => browser.get(`${url}?${query}`),
     ));
 
   const postPaths = {
-    as: ['/login', '/consent', '/logout', '/token', '/revoke', '/api/notes'],
+    as: ['/login', '/consent', '/logout', '/token', '/revoke', '/api/notes'].concat(
+      has(version, 'v06') ? ['/introspect', '/keys/rotate', '/keys/retire'] : [],
+    ),
     client: ['/notes', '/refresh', '/revoke', '/logout'],
+    rs: ['/api/notes', '/mode'],
   };
 
   it('POST endpoints', () => sweep(postPaths, (url, query) => browser.postRaw(url, query)));

@@ -51,3 +51,10 @@ export function bearerError(
     error_description: err.description,
   });
 }
+
+/** The JSON body of an error no route answered itself, RFC 6749 §5.2-shaped (createApp). */
+export function unhandledError(status: number, description: string) {
+  const error =
+    status === 503 ? 'temporarily_unavailable' : status < 500 ? 'invalid_request' : 'server_error';
+  return { error, error_description: new OAuthError(error, description).description };
+}

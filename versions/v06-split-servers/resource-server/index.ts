@@ -9,6 +9,7 @@ import { csrfToken, requireCsrf } from '../../../shared/csrf.ts';
 import { apiRoutes, createNotes, createProfiles } from './api.ts';
 import { trustedAs } from './authorization-server.ts';
 import { bearerGuard, type Decision } from './bearer.ts';
+import { unhandledError } from './errors.ts';
 import { introspectionValidator } from './introspection.ts';
 import { localValidator } from './jwt.ts';
 import { METADATA_PATH, metadataRoutes } from './metadata.ts';
@@ -36,6 +37,7 @@ export function createResourceServer(config: ResourceServerConfig) {
     views: path.join(path.dirname(fileURLToPath(import.meta.url)), 'views'),
     log: config.log,
     now: config.now,
+    errorBody: unhandledError,
   });
   const { app } = lab;
 
