@@ -48,7 +48,17 @@ const pairs: Array<[string, string]> =
 for (const pair of pairs) {
   const result = spawnSync(
     'git',
-    ['diff', '--no-index', `--color=${color}`, `-O${orderFile}`, '--stat', '--patch', ...pair],
+    // -M30%: a file moved to another app and changed there (v06's API) still shows as a move.
+    [
+      'diff',
+      '--no-index',
+      `--color=${color}`,
+      `-O${orderFile}`,
+      '-M30%',
+      '--stat',
+      '--patch',
+      ...pair,
+    ],
     { cwd: repoRoot, stdio: 'inherit' },
   );
   if (result.error) {

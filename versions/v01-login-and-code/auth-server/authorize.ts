@@ -68,7 +68,11 @@ export function authorizeRoutes({ clients, codes }: Deps): Router {
       throw err;
     }
 
-    const request = { clientId: client.clientId, redirectUri, scope };
+    const request = {
+      clientId: client.clientId,
+      redirectUri,
+      scope,
+    };
     issueCode(req, res, codes, request);
   });
 

@@ -17,12 +17,14 @@ export function loginRoutes({ baseUrl, asUrl, clientId, redirectUri }: Deps): Ro
 
   // Step 1: send the browser to the AS with an authorization request (RFC 6749 §4.1.1).
   router.get('/login', (req, res) => {
+    // A new login starts from nothing: a new transcript.
+    startTranscript(req);
+
     const authorize = new URL('/authorize', asUrl);
     authorize.searchParams.set('response_type', 'code');
     authorize.searchParams.set('client_id', clientId);
     authorize.searchParams.set('redirect_uri', redirectUri);
 
-    startTranscript(req);
     recordHop(req, {
       channel: 'front',
       path: 'Client → Browser → Authorization Server',

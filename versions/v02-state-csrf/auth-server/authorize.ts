@@ -71,7 +71,12 @@ export function authorizeRoutes({ clients, codes }: Deps): Router {
       throw err;
     }
 
-    const request = { clientId: client.clientId, redirectUri, scope, state };
+    const request = {
+      clientId: client.clientId,
+      redirectUri,
+      scope,
+      state,
+    };
     issueCode(req, res, codes, request);
   });
 

@@ -41,6 +41,9 @@ export function loginRoutes({
 
   // Step 1: send the browser to the AS with an authorization request (RFC 6749 §4.1.1).
   router.get('/login', (req, res) => {
+    // A new login starts from nothing: a new transcript.
+    startTranscript(req);
+
     const authorize = new URL('/authorize', asUrl);
     authorize.searchParams.set('response_type', 'code');
     authorize.searchParams.set('client_id', clientId);
@@ -51,7 +54,6 @@ export function loginRoutes({
     authorize.searchParams.set('state', state);
     pendingLogins.set(req.sessionID, { state, startedAt: new Date().toISOString() });
 
-    startTranscript(req);
     recordHop(req, {
       channel: 'front',
       path: 'Client → Browser → Authorization Server',

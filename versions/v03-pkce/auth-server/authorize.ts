@@ -78,7 +78,13 @@ export function authorizeRoutes({ clients, codes }: Deps): Router {
       throw err;
     }
 
-    const request = { clientId: client.clientId, redirectUri, scope, state, codeChallenge };
+    const request = {
+      clientId: client.clientId,
+      redirectUri,
+      scope,
+      state,
+      codeChallenge,
+    };
     issueCode(req, res, codes, request);
   });
 

@@ -58,6 +58,11 @@ export function loginRoutes({
 
   // Step 1: send the browser to the AS with an authorization request (RFC 6749 §4.1.1).
   router.get('/login', (req, res) => {
+    // A new login starts from nothing: the client forgets the tokens of an earlier one.
+    tokens.delete(req.sessionID);
+    delete req.session.profile;
+    startTranscript(req);
+
     const authorize = new URL('/authorize', asUrl);
     authorize.searchParams.set('response_type', 'code');
     authorize.searchParams.set('client_id', clientId);
@@ -73,10 +78,6 @@ export function loginRoutes({
     authorize.searchParams.set('code_challenge_method', 'S256');
     pendingLogins.set(req.sessionID, { state, verifier, startedAt: new Date().toISOString() });
 
-    // A new login starts from nothing: the client forgets the tokens of an earlier one.
-    tokens.delete(req.sessionID);
-    delete req.session.profile;
-    startTranscript(req);
     recordHop(req, {
       channel: 'front',
       path: 'Client → Browser → Authorization Server',

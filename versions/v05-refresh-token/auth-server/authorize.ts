@@ -89,7 +89,13 @@ export function authorizeRoutes({ clients, codes, consents, pendingConsents }: D
 
     // The user decides what this client may do. Asked once per client: a later request for
     // scopes already granted goes straight through.
-    const request = { clientId: client.clientId, redirectUri, scopes, state, codeChallenge };
+    const request = {
+      clientId: client.clientId,
+      redirectUri,
+      scopes,
+      state,
+      codeChallenge,
+    };
     const granted = consents.get(consentKey(req.session.user.username, client.clientId)) ?? [];
     if (scopes.every((scope) => granted.includes(scope))) {
       return issueCode(req, res, codes, request);

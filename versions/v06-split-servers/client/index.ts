@@ -7,6 +7,8 @@ import { csrfToken, requireCsrf } from '../../../shared/csrf.ts';
 import { Store } from '../../../shared/store.ts';
 import { transcriptOf } from '../../../shared/transcript.ts';
 import type { ApiResult } from './api.ts';
+import type { AuthorizationServer } from './discovery.ts';
+import { describeJwt } from './jwt-view.ts';
 import { loginRoutes, PENDING_LOGIN_TTL_MS, type PendingLogin } from './login.ts';
 import {
   callApiRefreshing,
@@ -16,8 +18,6 @@ import {
   type Refreshing,
 } from './refresh.ts';
 import { revokeToken, type TokenResponse } from './token-request.ts';
-import type { AuthorizationServer } from './discovery.ts';
-import { describeJwt } from './jwt-view.ts';
 
 export interface ClientConfig {
   /** This app's own URL, e.g. http://localhost:9000. */
@@ -158,7 +158,12 @@ export function createClient(config: ClientConfig) {
   lab.debug((req) => ({
     yourPendingLogin: pendingLogins.get(req.sessionID),
     yourTokens: tokens.get(req.sessionID),
-    config: { clientId, clientSecret, redirectUri, resource: config.rsUrl },
+    config: {
+      clientId,
+      clientSecret,
+      redirectUri,
+      resource: config.rsUrl,
+    },
     discovered: as,
     pendingLogins: pendingLogins.dump(),
     tokens: tokens.dump(),

@@ -67,6 +67,7 @@ export function loginRoutes({
     tokens.delete(req.sessionID);
     delete req.session.profile;
     startTranscript(req);
+
     // Step 0: from the API's URL to the AS's endpoints (discovery.ts). lab: at every login,
     // so the transcript always shows how; a real client keeps what it found for a while.
     try {
