@@ -300,24 +300,18 @@ describe.each(versionsFrom('v06'))(
       await expectRefused();
     });
 
-    // BUG (minor, v06 client/discovery.ts and resource-server/authorization-server.ts): RFC
-    // 8414 §3.1 puts the well-known path between the host and the path of an issuer that has
-    // one: issuer http://host/tenant → http://host/.well-known/oauth-authorization-server/tenant.
-    // Both fetchers append it to the whole issuer instead (http://host/tenant/.well-known/...),
-    // though their comments say "right after the host". Harmless for the lab's path-less
-    // issuers; an AS with a path in its issuer is not found. Passes once the URL is built per §3.1.
-    it.fails(
-      'an issuer with a path: its metadata is at /.well-known/oauth-authorization-server/<path> (RFC 8414 §3.1)',
-      async () => {
-        const issuer = `${fakeAs.url}/tenant`;
-        rsServes({ ...goodRsMetadata(), authorization_servers: [issuer] });
-        asServes(issuer, `${AS_METADATA}/tenant`);
-        const page = await new Browser().get(`${client.url}/login`);
-        expect(fakeAs.seen).toEqual([`${AS_METADATA}/tenant`]);
-        expect(page.status).toBe(302);
-        expect(page.location).toMatch(new RegExp(`^${fakeAs.url}/authorize\\?`));
-      },
-    );
+    // RFC 8414 §3.1 puts the well-known path between the host and the path of an issuer that
+    // has one: issuer http://host/tenant → http://host/.well-known/oauth-authorization-server/tenant,
+    // not http://host/tenant/.well-known/... (the OpenID Connect Discovery style).
+    it('an issuer with a path: its metadata is at /.well-known/oauth-authorization-server/<path> (RFC 8414 §3.1)', async () => {
+      const issuer = `${fakeAs.url}/tenant`;
+      rsServes({ ...goodRsMetadata(), authorization_servers: [issuer] });
+      asServes(issuer, `${AS_METADATA}/tenant`);
+      const page = await new Browser().get(`${client.url}/login`);
+      expect(fakeAs.seen).toEqual([`${AS_METADATA}/tenant`]);
+      expect(page.status).toBe(302);
+      expect(page.location).toMatch(new RegExp(`^${fakeAs.url}/authorize\\?`));
+    });
   },
 );
 

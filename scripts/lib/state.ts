@@ -96,7 +96,7 @@ export interface AsState extends AppState<AsSession> {
   /** v04 and v05 (from v06 on, at the resource server): each user's notes. */
   notes?: Record<string, Note[]>;
   /** v06+: the signing keys, private keys left out. */
-  signingKeys?: Array<{ kid: string; status: 'current' | 'previous'; createdAt: string }>;
+  signingKeys?: Array<{ kid: string; status: 'next' | 'current' | 'previous'; createdAt: string }>;
 }
 
 export interface Note {

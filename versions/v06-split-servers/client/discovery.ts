@@ -62,13 +62,15 @@ export async function discover(req: Request, rsUrl: string): Promise<Authorizati
     );
   }
   const issuer = asText([resource.body.authorization_servers].flat()[0]);
-  if (!issuer) throw new DiscoveryError('The API’s metadata names no authorization server.');
+  if (!issuer || !URL.canParse(issuer)) {
+    throw new DiscoveryError('The API’s metadata names no authorization server URL.');
+  }
 
   // 3. The AS's metadata (RFC 8414 §3), at the well-known path under its issuer. §3.3: its
   // `issuer` must be exactly the one the client built the URL from.
   const as = await backChannel(req, {
     method: 'GET',
-    url: `${issuer}/.well-known/oauth-authorization-server`,
+    url: asMetadataUrl(issuer),
     headers: {},
     to: 'Authorization Server',
     titles: {
@@ -97,4 +99,10 @@ export async function discover(req: Request, rsUrl: string): Promise<Authorizati
     );
   }
   return { issuer, ...(endpoints as Omit<AuthorizationServer, 'issuer'>) };
+}
+
+/** RFC 8414 §3.1: the well-known path goes between the issuer's host and its path, if any. */
+function asMetadataUrl(issuer: string): string {
+  const { origin, pathname } = new URL(issuer);
+  return `${origin}/.well-known/oauth-authorization-server${pathname === '/' ? '' : pathname}`;
 }

@@ -25,8 +25,10 @@ export function trustedAs(issuer: string) {
 export type TrustedAs = ReturnType<typeof trustedAs>;
 
 async function fetchMetadata(issuer: string): Promise<AsMetadata> {
-  // RFC 8414 §3: the well-known path goes right after the host of the issuer.
-  const response = await fetch(`${issuer}/.well-known/oauth-authorization-server`, {
+  // RFC 8414 §3.1: the well-known path goes between the issuer's host and its path, if any.
+  const { origin, pathname } = new URL(issuer);
+  const path = pathname === '/' ? '' : pathname;
+  const response = await fetch(`${origin}/.well-known/oauth-authorization-server${path}`, {
     signal: AbortSignal.timeout(5_000),
   });
   const metadata = (await response.json()) as AsMetadata;
