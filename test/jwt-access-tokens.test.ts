@@ -211,20 +211,82 @@ describe.each(versionsFrom('v06'))(
   },
 );
 
+describe.each(versionsFrom('v06'))('%s: when the authorization server is down', (version) => {
+  const clock = manualClock();
+  const call = (rs: { url: string }, token: string) =>
+    request(rs.url).get('/api/me').set('Authorization', `Bearer ${token}`);
+
+  it('the RS (JWT mode) goes on with the keys it holds, even past their age', async () => {
+    const fakeAs = await startFakeAs();
+    const rs = await startResourceServer(version, fakeAs.url, clock.now);
+    try {
+      const claims = { ...fakeAs.goodClaims(rs.url, clock.now()) };
+      const token = await fakeAs.sign({ ...claims, exp: Math.floor(clock.now() / 1000) + 3600 });
+      expect((await call(rs, token)).status).toBe(200); // the RS fetches the key set
+      await fakeAs.close();
+      clock.advance(61_000); // past the key cache's age (jwt.ts: JWKS_MAX_AGE_MS): it tries again
+      expect((await call(rs, token)).status).toBe(200);
+      clock.advance(61_000);
+      expect((await call(rs, token)).status).toBe(200);
+    } finally {
+      await rs.close();
+    }
+  });
+
+  it('an RS that never got the keys answers 503 temporarily_unavailable, not 401', async () => {
+    const fakeAs = await startFakeAs();
+    const token = await fakeAs.sign(fakeAs.goodClaims('http://localhost:1', clock.now()));
+    await fakeAs.close();
+    const rs = await startResourceServer(version, fakeAs.url, clock.now);
+    try {
+      const response = await call(rs, token);
+      expect(response.status).toBe(503);
+      expect(response.body.error).toBe('temporarily_unavailable');
+      expect(response.body.error_description).toMatch(/authorization server did not answer/);
+    } finally {
+      await rs.close();
+    }
+  });
+
+  it('an RS whose introspection request the AS refuses answers 503 and says why, not 401', async () => {
+    const fakeAs = await startFakeAs(); // it has no /introspect: 404
+    const rs = await startResourceServer(version, fakeAs.url, clock.now, 'introspection');
+    try {
+      const response = await call(rs, await fakeAs.sign(fakeAs.goodClaims(rs.url, clock.now())));
+      expect(response.status).toBe(503);
+      expect(response.body.error).toBe('temporarily_unavailable');
+      expect(response.body.error_description).toMatch(/introspection endpoint answered 404/);
+    } finally {
+      await rs.close();
+      await fakeAs.close();
+    }
+  });
+});
+
 /** A resource server of `version` in this process, trusting the AS at `asUrl`. */
-async function startResourceServer(version: string, asUrl: string, now: () => number) {
+async function startResourceServer(
+  version: string,
+  asUrl: string,
+  now: () => number,
+  validation: 'jwt' | 'introspection' = 'jwt',
+) {
   const server = http.createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
   const url = `http://localhost:${(server.address() as { port: number }).port}`;
   const { createResourceServer } = (await import(
     path.join(versionsDir, version, 'resource-server', 'index.ts')
   )) as {
-    createResourceServer(config: { baseUrl: string; asUrl: string; now: () => number }): {
+    createResourceServer(config: {
+      baseUrl: string;
+      asUrl: string;
+      now: () => number;
+      validation: string;
+    }): {
       app: http.RequestListener;
       close(): void;
     };
   };
-  const rs = createResourceServer({ baseUrl: url, asUrl, now });
+  const rs = createResourceServer({ baseUrl: url, asUrl, now, validation });
   server.on('request', rs.app);
   return {
     url,

@@ -27,7 +27,12 @@ export function introspectionValidator({ as, audience, clientId, clientSecret }:
       body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
       signal: AbortSignal.timeout(5_000),
     });
-    if (!response.ok) throw new Error(`The introspection endpoint answered ${response.status}.`);
+    if (!response.ok) {
+      // The AS did answer, but not about the token (wrong credentials here, say): not a 401 for
+      // the caller, whose token may be fine.
+      const description = `The token could not be checked: the authorization server's introspection endpoint answered ${response.status}.`;
+      throw new OAuthError('temporarily_unavailable', description, 503);
+    }
     const answer = (await response.json()) as Record<string, unknown>;
     // RFC 7662 §2.2: `active` is all there is to an inactive token: unknown, expired, revoked.
     if (answer.active !== true) {

@@ -43,6 +43,9 @@ export function localValidator({ as, audience, now }: Deps) {
         jti: String(payload.jti),
       };
     } catch (err) {
+      // Not a JOSE error: the key set could not be fetched at all, which says nothing about the
+      // token. bearer.ts answers 503 for it.
+      if (!(err instanceof errors.JOSEError)) throw err;
       throw new OAuthError('invalid_token', reasonOf(err), 401);
     }
   };
@@ -60,6 +63,8 @@ interface Deps {
 function keyCache(as: TrustedAs, now: () => number) {
   let keys: JWK[] = [];
   let fetchedAt = -Infinity;
+  // The last attempt to fetch, whether or not it worked: the cooldown counts from it.
+  let triedAt = -Infinity;
   let fetching: Promise<void> | undefined;
 
   const refetch = () => {
@@ -68,6 +73,7 @@ function keyCache(as: TrustedAs, now: () => number) {
       .then((metadata) => fetch(metadata.jwks_uri, { signal: AbortSignal.timeout(5_000) }))
       .then((response) => response.json() as Promise<{ keys: JWK[] }>)
       .then((set) => {
+        if (!Array.isArray(set?.keys)) throw new Error('The jwks_uri did not answer a key set.');
         keys = set.keys;
         fetchedAt = now();
       })
@@ -75,13 +81,24 @@ function keyCache(as: TrustedAs, now: () => number) {
     return fetching;
   };
 
+  // Fetch the set again, unless the last try was less than the cooldown ago. When the AS cannot
+  // be reached, the keys already held stay in use: the tokens they verify are as good as they
+  // were (lab: for as long as the AS is down; a real RS would set a limit).
+  const refresh = async () => {
+    if (!fetching && now() - triedAt < JWKS_COOLDOWN_MS) return;
+    if (!fetching) triedAt = now();
+    await refetch().catch((err: unknown) => {
+      if (!Number.isFinite(fetchedAt)) throw err;
+    });
+  };
+
   return {
     async keyFor(header: JWTHeaderParameters) {
-      if (now() - fetchedAt > JWKS_MAX_AGE_MS) await refetch();
+      if (now() - fetchedAt > JWKS_MAX_AGE_MS) await refresh();
       // A kid we do not know may be a new key after a rotation: fetch the set once more, but
       // not more often than the cooldown, or junk tokens could make us hammer the AS.
-      const known = keys.some((key) => key.kid === header.kid);
-      if (!known && now() - fetchedAt >= JWKS_COOLDOWN_MS) await refetch();
+      if (!keys.some((key) => key.kid === header.kid)) await refresh();
+      if (!Number.isFinite(fetchedAt)) throw new Error('The AS’s key set was never fetched.');
       return createLocalJWKSet({ keys })(header);
     },
     state: () => ({
@@ -113,6 +130,5 @@ function reasonOf(err: unknown): string {
   if (err instanceof errors.JWSSignatureVerificationFailed) {
     return 'The signature does not verify: the token was not signed by the authorization server.';
   }
-  if (err instanceof errors.JOSEError) return 'The access token is not a well-formed JWT.';
-  return 'The access token could not be checked.';
+  return 'The access token is not a well-formed JWT.';
 }
