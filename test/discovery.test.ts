@@ -6,16 +6,20 @@
 
 import http from 'node:http';
 import { once } from 'node:events';
-import path from 'node:path';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
 import { apiGet } from '../scripts/lib/api.ts';
 import { Browser } from '../scripts/lib/browser.ts';
-import { EXPIRED_MS, manualClock, startVersion, versionsFrom } from '../scripts/lib/lab.ts';
+import {
+  EXPIRED_MS,
+  manualClock,
+  startApp,
+  startVersion,
+  versionsFrom,
+} from '../scripts/lib/lab.ts';
 import { clientState } from '../scripts/lib/state.ts';
 import { tokensFor } from '../scripts/lib/token.ts';
-import { versionsDir } from '../scripts/versions.mjs';
 
 type Lab = RunningLab<'as' | 'client' | 'rs'>;
 
@@ -200,7 +204,7 @@ describe.each(versionsFrom('v06'))(
     beforeAll(async () => {
       fakeRs = await startFakeServer();
       fakeAs = await startFakeServer();
-      client = await startClient(version, fakeRs.url);
+      client = await startApp(version, 'client', 'createClient', { rsUrl: fakeRs.url });
     });
     afterAll(async () => {
       await client.close();
@@ -355,30 +359,4 @@ async function startFakeServer(): Promise<FakeServer> {
     res.end(JSON.stringify(route?.body ?? { error: 'not_found' }));
   });
   return fake;
-}
-
-/** The client of `version` alone, in this process, told that the API is at `rsUrl`. */
-async function startClient(version: string, rsUrl: string) {
-  const server = http.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://localhost:${(server.address() as { port: number }).port}`;
-  const { createClient } = (await import(
-    path.join(versionsDir, version, 'client', 'index.ts')
-  )) as {
-    createClient(config: { baseUrl: string; rsUrl: string }): {
-      app: http.RequestListener;
-      close(): void;
-    };
-  };
-  const app = createClient({ baseUrl: url, rsUrl });
-  server.on('request', app.app);
-  return {
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        app.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }

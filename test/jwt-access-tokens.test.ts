@@ -3,9 +3,6 @@
 // decodes (scripts/lib/naive-validator.ts, never in the product), and each is refused by the
 // v06 resource server with 401 invalid_token, naming the check that failed.
 
-import http from 'node:http';
-import { once } from 'node:events';
-import path from 'node:path';
 import {
   createLocalJWKSet,
   decodeJwt,
@@ -21,10 +18,15 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
 import { apiGet, setValidation } from '../scripts/lib/api.ts';
-import { EXPIRED_MS, manualClock, startVersion, versionsFrom } from '../scripts/lib/lab.ts';
+import {
+  EXPIRED_MS,
+  manualClock,
+  startApp,
+  startVersion,
+  versionsFrom,
+} from '../scripts/lib/lab.ts';
 import { naiveValidate } from '../scripts/lib/naive-validator.ts';
 import { postAsClient, tokensFor } from '../scripts/lib/token.ts';
-import { versionsDir } from '../scripts/versions.mjs';
 import { startFakeAs, type FakeAs } from './fixtures/fake-as.ts';
 
 type Lab = RunningLab<'as' | 'client' | 'rs'>;
@@ -264,37 +266,11 @@ describe.each(versionsFrom('v06'))('%s: when the authorization server is down', 
 });
 
 /** A resource server of `version` in this process, trusting the AS at `asUrl`. */
-async function startResourceServer(
+function startResourceServer(
   version: string,
   asUrl: string,
   now: () => number,
   validation: 'jwt' | 'introspection' = 'jwt',
 ) {
-  const server = http.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://localhost:${(server.address() as { port: number }).port}`;
-  const { createResourceServer } = (await import(
-    path.join(versionsDir, version, 'resource-server', 'index.ts')
-  )) as {
-    createResourceServer(config: {
-      baseUrl: string;
-      asUrl: string;
-      now: () => number;
-      validation: string;
-    }): {
-      app: http.RequestListener;
-      close(): void;
-    };
-  };
-  const rs = createResourceServer({ baseUrl: url, asUrl, now, validation });
-  server.on('request', rs.app);
-  return {
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        rs.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return startApp(version, 'resource-server', 'createResourceServer', { asUrl, now, validation });
 }

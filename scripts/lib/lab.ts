@@ -1,6 +1,8 @@
 // Run a version's lab in this process, for the tests and the attack and bench scripts: start
 // it on free ports, pick the versions that have a feature, and move its clock by hand.
 
+import { once } from 'node:events';
+import http from 'node:http';
 import path from 'node:path';
 import type { AppRole } from '../../shared/config.ts';
 import type { RunningLab, StartLabOptions } from '../../shared/lab.ts';
@@ -28,6 +30,37 @@ export async function startVersion<R extends AppRole = 'as' | 'client'>(
     startLab(options: StartLabOptions): Promise<RunningLab<R>>;
   };
   return lab.startLab({ ports: 0, ...options });
+}
+
+/**
+ * One app of `version` alone, in this process, on a free port: `dir` is its folder
+ * ('client', 'resource-server'), `factory` the function that builds it, and `config` what it is
+ * told besides its own URL. For tests that put a fake party (an AS, an API) beside it.
+ */
+export async function startApp(
+  version: string,
+  dir: string,
+  factory: string,
+  config: Record<string, unknown>,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = `http://localhost:${(server.address() as { port: number }).port}`;
+  const module = (await import(path.join(versionsDir, version, dir, 'index.ts'))) as Record<
+    string,
+    (config: Record<string, unknown>) => { app: http.RequestListener; close(): void }
+  >;
+  const app = module[factory]!({ baseUrl: url, ...config });
+  server.on('request', app.app);
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        app.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 /**
