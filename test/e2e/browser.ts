@@ -31,12 +31,19 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Saves numbered full-page screenshots into test-results/screenshots/<version>/. */
+/**
+ * Saves numbered full-page screenshots into test-results/screenshots/<version>/, after checking
+ * that the page fits the window's width: a page a learner must scroll sideways is a bug.
+ */
 export function screenshotter(version: string) {
   const dir = path.join(repoRoot, 'test-results', 'screenshots', version);
   mkdirSync(dir, { recursive: true });
   let count = 0;
   return async (page: Page, name: string) => {
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const viewport = page.viewportSize()?.width ?? Infinity;
+    if (width > viewport)
+      throw new Error(`${name}: the page is ${width} px wide, the window ${viewport}.`);
     count++;
     const file = path.join(dir, `${String(count).padStart(2, '0')}-${name}.png`);
     await page.screenshot({ path: file, fullPage: true });
