@@ -38,7 +38,11 @@ export function metadataRoutes({ issuer, keys }: Deps): Router {
     // OpenID Connect Discovery §3: required for an OpenID Provider.
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['RS256'],
-    claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash'],
+    // Every claim this server may hand out, in the id_token or from /userinfo.
+    claims_supported: [
+      ...['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash'],
+      ...['name', 'preferred_username', 'email', 'email_verified'],
+    ],
   };
   router.get('/.well-known/oauth-authorization-server', (_req, res) => {
     res.json(metadata);

@@ -32,18 +32,23 @@ export function userinfoRoutes(deps: Deps): Router {
       const description = 'The Authorization header is not Bearer followed by one token.';
       return bearerError(res, new OAuthError('invalid_request', description));
     }
-    // A token this AS signed, still alive and not revoked, and meant for this endpoint too.
+    // A token this AS signed, still alive and not revoked.
     const live = await liveAccessToken(deps, match[1]);
-    const audience = [live?.claims.aud ?? []].flat();
-    if (!live || !audience.includes(deps.issuer)) {
-      const description = 'The access token is unknown, expired, revoked, or not for /userinfo.';
+    if (!live) {
+      const description = 'The access token is unknown, expired or revoked.';
       return bearerError(res, new OAuthError('invalid_token', description, 401));
     }
+    // RFC 6750 §3.1: a good token without the scope is a 403 that names the scope it needs.
     const scopes = live.record.scope.split(' ');
     if (!scopes.includes('openid')) {
       const description = 'The userinfo endpoint needs a token with the openid scope.';
       const err = new OAuthError('insufficient_scope', description, 403);
       return bearerError(res, err, { scope: 'openid' });
+    }
+    // lab: a token with openid names this AS in its aud (tokens.ts); without it, not for here.
+    if (![live.claims.aud ?? []].flat().includes(deps.issuer)) {
+      const description = 'The access token is not meant for /userinfo: its aud does not name it.';
+      return bearerError(res, new OAuthError('invalid_token', description, 401));
     }
     // Core §5.4: `sub` always; what else, the scopes decide.
     const user = deps.users.get(live.record.username)!;
