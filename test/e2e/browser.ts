@@ -40,7 +40,7 @@ export function screenshotter(version: string) {
   mkdirSync(dir, { recursive: true });
   let count = 0;
   return async (page: Page, name: string) => {
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
     const viewport = page.viewportSize()?.width ?? Infinity;
     if (width > viewport)
       throw new Error(`${name}: the page is ${width} px wide, the window ${viewport}.`);
