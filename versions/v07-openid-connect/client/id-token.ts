@@ -99,7 +99,10 @@ export function atHash(accessToken: string): string {
 /** jose's error, named by the check it stands for. */
 function failed(err: unknown): IdTokenError {
   if (err instanceof errors.JWTExpired) {
-    return new IdTokenError('exp', 'The id_token has expired.');
+    // jose reports an iat older than maxTokenAge as JWTExpired too, naming the iat claim.
+    return err.claim === 'iat'
+      ? new IdTokenError('iat', 'The id_token was issued too long ago.')
+      : new IdTokenError('exp', 'The id_token has expired.');
   }
   if (err instanceof errors.JWTClaimValidationFailed) {
     const reasons: Record<string, string> = {
