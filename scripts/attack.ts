@@ -373,6 +373,8 @@ const attacks: Record<string, Attack> = {
         const injected = new URL(client.redirectUri);
         injected.searchParams.set('code', stolen.code!);
         injected.searchParams.set('state', own.get('state')!);
+        // The honest AS's issuer is public: a forged callback can name it as well as any.
+        injected.searchParams.set('iss', honest.urls.as);
         const before = client.tokenRequests.length;
         const page = await attacker.get(injected.href);
         say(

@@ -105,8 +105,8 @@ export function authorizeRoutes({
     const tooOld = login.maxAge !== undefined && age >= login.maxAge;
     // Not logged in, or not freshly enough: remember this exact request in the AS session, log
     // the user in, then come back to it. The client never sees the password. Log in comes
-    // before any other check, so nobody is bounced to a client without a login (RFC 9700
-    // §4.11.2).
+    // before any other check but those of prompt and max_age above, so nobody is bounced to a
+    // client without a login (RFC 9700 §4.11.2).
     if (!user || ((login.prompt === 'login' || tooOld) && !fresh)) {
       if (login.prompt === 'none') {
         const err = new OAuthError('login_required', 'prompt=none, and the user must log in.');

@@ -17,7 +17,7 @@ const MEANINGS: Record<string, string> = {
   kid: 'Which of the authorization server’s keys signed it: look it up in its JWKS.',
   iss: 'The issuer: the authorization server that signed it.',
   sub: 'The subject: the user the token acts for.',
-  aud: 'The audience: the API it is for (the resource the client asked for, RFC 8707).',
+  aud: 'The audience: the API it is for (RFC 8707), and with openid the AS’s /userinfo too.',
   client_id: 'The client it was issued to.',
   scope: 'What the bearer may do.',
   jti: 'A unique id: the authorization server finds the token by it to revoke it.',

@@ -14,7 +14,12 @@ import { discover, DiscoveryError, type AuthorizationServer } from './discovery.
 import { IdTokenError, validateIdToken } from './id-token.ts';
 import { describeJwt } from './jwt-view.ts';
 import { challengeFor, createVerifier } from './pkce.ts';
-import { requestTokens, type Credentials, type TokenResponse } from './token-request.ts';
+import {
+  requestTokens,
+  revokeToken,
+  type Credentials,
+  type TokenResponse,
+} from './token-request.ts';
 
 /** A login this browser started: what its callback must bring back. */
 export interface PendingLogin {
@@ -228,6 +233,9 @@ export function loginRoutes({
         signedIn = await checkLogin(req, tokenResult.tokens, pending);
       } catch (err) {
         if (!(err instanceof IdTokenError)) throw err;
+        // Tokens nobody will use: the refresh token is revoked, so they die at the AS too.
+        const { refresh_token: refresh } = tokenResult.tokens;
+        if (refresh) await revokeToken(req, credentials, refresh, 'refresh_token');
         res.status(400).render('error', {
           title: 'Login refused: the id_token failed a check',
           error: `invalid_id_token (${err.check})`,

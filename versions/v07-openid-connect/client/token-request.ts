@@ -48,7 +48,7 @@ export async function requestTokens(
         form.grant_type === 'refresh_token'
           ? 'Token request: the client uses its refresh token for fresh tokens'
           : 'Token request: the client redeems the code, proving who it is',
-      ok: 'Token response: the access token',
+      ok: 'Token response: the tokens',
       failed: 'Token error response',
     },
   });
