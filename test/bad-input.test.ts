@@ -129,7 +129,9 @@ describe.each(versionsFrom('v01'))('%s: hostile input', (version) => {
   it('GET endpoints', () =>
     sweep(
       {
-        as: ['/authorize', '/login', '/consent', '/logout', '/api/me', '/jwks.json'],
+        as: ['/authorize', '/login', '/consent', '/logout', '/api/me', '/jwks.json'].concat(
+          has(version, 'v07') ? ['/userinfo', '/.well-known/openid-configuration'] : [],
+        ),
         client: ['/callback', '/', '/login'],
         rs: ['/api/me', '/api/notes', '/'],
       },
@@ -139,6 +141,7 @@ describe.each(versionsFrom('v01'))('%s: hostile input', (version) => {
   const postPaths = {
     as: ['/login', '/consent', '/logout', '/token', '/revoke', '/api/notes'].concat(
       has(version, 'v06') ? ['/introspect', '/keys/rotate', '/keys/retire'] : [],
+      has(version, 'v07') ? ['/userinfo'] : [],
     ),
     client: ['/notes', '/refresh', '/revoke', '/logout'],
     rs: ['/api/notes', '/mode'],
@@ -162,6 +165,38 @@ describe.each(versionsFrom('v01'))('%s: hostile input', (version) => {
       await sweep(postPaths, send, ['once']);
     }
   });
+
+  if (has(version, 'v07')) {
+    // /userinfo reads its token from the Authorization header: hostile values go there too.
+    it('/userinfo with a hostile Authorization header', async () => {
+      const headers = [
+        'Bearer',
+        'Bearer ',
+        'bearer  a b',
+        'Bearer a,b',
+        'Bearer %',
+        'Bearer eyJhbGciOiJub25lIn0.e30.',
+        'Bearer a.b.c',
+        `Bearer ${'a'.repeat(5_000)}`,
+        'Bearer <script>alert(1)</script>',
+        'Bearer "><img src=x onerror=alert(1)>',
+        'Basic dXNlcjA6cGFzc3dvcmQw',
+        'Bearer ../../etc/passwd',
+        'Bearer null',
+      ];
+      for (const authorization of headers) {
+        for (const method of ['GET', 'POST']) {
+          const page = await browser.send(`${lab.urls.as}/userinfo`, {
+            method,
+            headers: { authorization },
+          });
+          expectSafe(page, registered);
+          expect(page.status, authorization).toBeGreaterThanOrEqual(400);
+          expect(page.headers.get('www-authenticate') ?? '').not.toMatch(ECHOED);
+        }
+      }
+    });
+  }
 
   it('leaves the lab working afterwards', async () => {
     const { callback } = await runFlow(lab);

@@ -2,7 +2,9 @@
 // its AS (RFC 9728), every 401 of the API points to that description (RFC 9728 §5.1), and the
 // client, told nothing but the API's URL, finds its way from there to the AS's authorization
 // endpoint, refusing any document that describes some other party than the one it asked about
-// (RFC 9728 §3.3, RFC 8414 §3.3).
+// (RFC 9728 §3.3, RFC 8414 §3.3). From v07 the client reads the AS's OpenID Connect
+// configuration instead (OpenID Connect Discovery §4), which the AS serves beside its RFC 8414
+// metadata: the same document, with the scopes of OpenID Connect.
 
 import http from 'node:http';
 import { once } from 'node:events';
@@ -20,12 +22,25 @@ import {
 } from '../scripts/lib/lab.ts';
 import { clientState } from '../scripts/lib/state.ts';
 import { tokensFor } from '../scripts/lib/token.ts';
+import { has } from './helpers/versions.ts';
 
 type Lab = RunningLab<'as' | 'client' | 'rs'>;
 
 const AS_METADATA = '/.well-known/oauth-authorization-server';
 const RS_METADATA = '/.well-known/oauth-protected-resource';
+const OIDC_METADATA = '/.well-known/openid-configuration';
 const SCOPES = ['profile', 'notes:read', 'notes:write'];
+/** v07+: the AS also offers OpenID Connect's scopes; the API's stay the same. */
+const OIDC_SCOPES = ['openid', 'email'];
+
+/**
+ * Where a version's client looks for the metadata of an AS whose issuer has `issuerPath`:
+ * until v06 RFC 8414 §3.1 (the well-known path before the issuer's path), from v07 OpenID
+ * Connect Discovery §4.1 (appended to the issuer).
+ */
+function clientReadsMetadataAt(version: string, issuerPath = '') {
+  return has(version, 'v07') ? `${issuerPath}${OIDC_METADATA}` : `${AS_METADATA}${issuerPath}`;
+}
 
 describe.each(versionsFrom('v06'))('%s: discovery', (version) => {
   let lab: Lab;
@@ -62,7 +77,8 @@ describe.each(versionsFrom('v06'))('%s: discovery', (version) => {
       expect(metadata.token_endpoint_auth_methods_supported).toEqual(
         expect.arrayContaining(['client_secret_basic', 'client_secret_post']),
       );
-      expect([...metadata.scopes_supported].sort()).toEqual([...SCOPES].sort());
+      const scopes = has(version, 'v07') ? [...SCOPES, ...OIDC_SCOPES] : SCOPES;
+      expect([...metadata.scopes_supported].sort()).toEqual([...scopes].sort());
     });
 
     it('its endpoints are the AS’s real ones: the jwks_uri serves keys, /token answers', async () => {
@@ -174,7 +190,7 @@ describe.each(versionsFrom('v06'))('%s: discovery', (version) => {
       });
       expect(hops[third]).toMatchObject({
         channel: 'back',
-        line: `GET ${lab.urls.as}${AS_METADATA}`,
+        line: `GET ${lab.urls.as}${clientReadsMetadataAt(version)}`,
       });
       expect(hops[third + 1]).toMatchObject({
         path: 'Authorization Server → Client',
@@ -230,8 +246,11 @@ describe.each(versionsFrom('v06'))(
       };
     }
 
-    /** The fake AS: metadata naming `issuer` at `where`, with endpoints under its own URL. */
-    function asServes(issuer: string, where = AS_METADATA) {
+    /**
+     * The fake AS: metadata naming `issuer` where this version's client looks for it, with
+     * endpoints under its own URL (v07+: a userinfo_endpoint too, which that client needs).
+     */
+    function asServes(issuer: string, where = clientReadsMetadataAt(version)) {
       fakeAs.routes = {
         [where]: {
           status: 200,
@@ -242,6 +261,7 @@ describe.each(versionsFrom('v06'))(
             revocation_endpoint: `${fakeAs.url}/revoke`,
             jwks_uri: `${fakeAs.url}/jwks.json`,
             response_types_supported: ['code'],
+            ...(has(version, 'v07') ? { userinfo_endpoint: `${fakeAs.url}/userinfo` } : {}),
           },
         },
       };
@@ -294,7 +314,7 @@ describe.each(versionsFrom('v06'))(
       rsServes(goodRsMetadata());
       asServes('http://evil.example');
       const page = await expectRefused();
-      expect(fakeAs.seen).toEqual([AS_METADATA]);
+      expect(fakeAs.seen).toEqual([clientReadsMetadataAt(version)]);
       expect(page.text).not.toContain(`${fakeAs.url}/authorize`);
     });
 
@@ -306,13 +326,17 @@ describe.each(versionsFrom('v06'))(
 
     // RFC 8414 §3.1 puts the well-known path between the host and the path of an issuer that
     // has one: issuer http://host/tenant → http://host/.well-known/oauth-authorization-server/tenant,
-    // not http://host/tenant/.well-known/... (the OpenID Connect Discovery style).
-    it('an issuer with a path: its metadata is at /.well-known/oauth-authorization-server/<path> (RFC 8414 §3.1)', async () => {
+    // not http://host/tenant/.well-known/... (the OpenID Connect Discovery style, which the
+    // v07 client uses for its openid-configuration: OpenID Connect Discovery §4.1).
+    const where = has(version, 'v07')
+      ? '<path>/.well-known/openid-configuration (OpenID Connect Discovery §4.1)'
+      : '/.well-known/oauth-authorization-server/<path> (RFC 8414 §3.1)';
+    it(`an issuer with a path: its metadata is at ${where}`, async () => {
       const issuer = `${fakeAs.url}/tenant`;
       rsServes({ ...goodRsMetadata(), authorization_servers: [issuer] });
-      asServes(issuer, `${AS_METADATA}/tenant`);
+      asServes(issuer, clientReadsMetadataAt(version, '/tenant'));
       const page = await new Browser().get(`${client.url}/login`);
-      expect(fakeAs.seen).toEqual([`${AS_METADATA}/tenant`]);
+      expect(fakeAs.seen).toEqual([clientReadsMetadataAt(version, '/tenant')]);
       expect(page.status).toBe(302);
       expect(page.location).toMatch(new RegExp(`^${fakeAs.url}/authorize\\?`));
     });

@@ -1,13 +1,18 @@
 // Interoperability: an independent, spec-strict client library agrees with the lab. The lab's
 // own tests are written by the same hands as the lab, and could share its misreadings of an
 // RFC; oauth4webapi (panva) was not. Here it plays the client and the resource server against
-// a fresh lab, from discovery (RFC 8414) to revocation (RFC 7009). If it refuses something
-// the lab does, the lab is the one to fix: the step stays here as it.fails, naming the rule.
+// a fresh lab, from discovery (RFC 8414) to revocation (RFC 7009), and from v07 on as an
+// OpenID Connect relying party: discovery, a login with a nonce, the id_token, /userinfo. If
+// it refuses something the lab does, the lab is the one to fix: the step stays here as
+// it.fails, naming the rule.
 
+import { createHash } from 'node:crypto';
+import { decodeProtectedHeader } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
-import { loggedInBrowser, throughConsent } from '../scripts/lib/flow.ts';
+import { Browser } from '../scripts/lib/browser.ts';
+import { loggedInBrowser, throughAs, throughConsent } from '../scripts/lib/flow.ts';
 import { startVersion, versionsFrom } from '../scripts/lib/lab.ts';
 
 type Lab = RunningLab<'as' | 'client' | 'rs'>;
@@ -185,3 +190,207 @@ describe.each(versionsFrom('v06'))('%s: oauth4webapi agrees with the lab', (vers
     });
   });
 });
+
+describe.each(versionsFrom('v07'))(
+  '%s: oauth4webapi logs in with OpenID Connect against the lab',
+  (version) => {
+    let lab: Lab;
+    let redirectUri: string;
+    // id_token_signed_response_alg is RS256 unless said otherwise (OIDC Registration §2).
+    const client: oauth.Client = { client_id: 'demo-client' };
+    const clientAuth = oauth.ClientSecretBasic('demo-secret');
+    const OIDC_SCOPE = 'openid profile email';
+
+    let as: oauth.AuthorizationServer;
+    let browser: Browser;
+    let tokens: oauth.TokenEndpointResponse;
+    let idToken: oauth.IDToken;
+
+    beforeAll(async () => {
+      lab = await startVersion<'as' | 'client' | 'rs'>(version);
+      redirectUri = `${lab.urls.client}/callback`;
+      browser = new Browser();
+    });
+    afterAll(() => lab.close());
+
+    /** An authorization request for an OpenID Connect login, with `extra` parameters. */
+    async function authorizationRequest(extra: Record<string, string> = {}) {
+      const codeVerifier = oauth.generateRandomCodeVerifier();
+      const state = oauth.generateRandomState();
+      const nonce = oauth.generateRandomNonce();
+      const url = new URL(as.authorization_endpoint!);
+      for (const [name, value] of Object.entries({
+        response_type: 'code',
+        client_id: client.client_id,
+        redirect_uri: redirectUri,
+        scope: OIDC_SCOPE,
+        state,
+        nonce,
+        code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
+        code_challenge_method: 'S256',
+        ...extra,
+      })) {
+        url.searchParams.set(name, value);
+      }
+      return { url, codeVerifier, state, nonce };
+    }
+
+    /** The browser at the authorization endpoint, through login and consent: the callback URL. */
+    async function callbackUrlFor(url: URL, expectLogin: boolean) {
+      const first = await browser.get(url.href);
+      // Logged out, or asked for a fresh login: the AS's login form comes first.
+      expect(first.location === '/login').toBe(expectLogin);
+      const page = await throughAs(browser, first, redirectUri);
+      return new URL(page.location!, page.url);
+    }
+
+    it('discovers the provider at /.well-known/openid-configuration (OIDC Discovery §4)', async () => {
+      const issuer = new URL(lab.urls.as);
+      const response = await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...insecure });
+      expect(response.url).toBe(`${lab.urls.as}/.well-known/openid-configuration`);
+      as = await oauth.processDiscoveryResponse(issuer, response);
+      expect(as.issuer).toBe(lab.urls.as);
+      expect(as).toMatchObject({
+        userinfo_endpoint: `${lab.urls.as}/userinfo`,
+        jwks_uri: `${lab.urls.as}/jwks.json`,
+        subject_types_supported: ['public'],
+        authorization_response_iss_parameter_supported: true,
+      });
+      expect(as.id_token_signing_alg_values_supported).toContain('RS256');
+      expect(as.scopes_supported).toEqual(expect.arrayContaining(['openid', 'profile', 'email']));
+    });
+
+    it('logs in with code + PKCE + nonce through the AS’s forms; the response names its issuer (RFC 9207)', async () => {
+      const { url, codeVerifier, state, nonce } = await authorizationRequest();
+      const callbackUrl = await callbackUrlFor(url, true);
+      expect(`${callbackUrl.origin}${callbackUrl.pathname}`).toBe(redirectUri);
+      expect(callbackUrl.searchParams.get('iss')).toBe(lab.urls.as);
+
+      // The metadata promised iss, so the library requires it, and requires it to be this AS.
+      const without = new URL(callbackUrl);
+      without.searchParams.delete('iss');
+      expect(() => oauth.validateAuthResponse(as, client, without, state)).toThrow(/iss/);
+      const foreign = new URL(callbackUrl);
+      foreign.searchParams.set('iss', 'http://localhost:1');
+      expect(() => oauth.validateAuthResponse(as, client, foreign, state)).toThrow(/iss/);
+      const params = oauth.validateAuthResponse(as, client, callbackUrl, state);
+
+      const response = await oauth.authorizationCodeGrantRequest(
+        as,
+        client,
+        clientAuth,
+        params,
+        redirectUri,
+        codeVerifier,
+        insecure,
+      );
+      // Core §3.1.3.7: iss, aud, azp, exp, iat, nonce, and the algorithm the client expects.
+      tokens = await oauth.processAuthorizationCodeResponse(as, client, response, {
+        expectedNonce: nonce,
+        requireIdToken: true,
+      });
+      // And the signature, with a key of the provider's jwks_uri (the library makes it a step
+      // of its own: over TLS, Core §3.1.3.7 step 6 lets a client skip it).
+      await oauth.validateApplicationLevelSignature(as, response, insecure);
+
+      expect(tokens.scope).toBe(OIDC_SCOPE);
+      idToken = oauth.getValidatedIdTokenClaims(tokens)!;
+      expect(idToken).toMatchObject({
+        iss: lab.urls.as,
+        sub: 'user0',
+        aud: 'demo-client',
+        nonce,
+        at_hash: expect.any(String),
+        auth_time: expect.any(Number),
+      });
+      expect(decodeProtectedHeader(tokens.id_token!)).toMatchObject({ alg: 'RS256', typ: 'JWT' });
+      // The library leaves at_hash alone in the code flow (Core §3.1.3.8: MAY). Computed here
+      // apart from the lab: the left half of the SHA-256 of the access token (Core §3.1.3.6).
+      const digest = createHash('sha256').update(tokens.access_token).digest();
+      expect(idToken.at_hash).toBe(digest.subarray(0, 16).toString('base64url'));
+    });
+
+    it('an error response names its issuer too (RFC 9207 §2): prompt=none, logged out → login_required', async () => {
+      const { url, state } = await authorizationRequest({ prompt: 'none' });
+      const page = await new Browser().get(url.href);
+      const callbackUrl = new URL(page.location!, page.url);
+      expect(`${callbackUrl.origin}${callbackUrl.pathname}`).toBe(redirectUri);
+      // The library checks iss before it reads the error: without it, this would be an
+      // "iss missing" failure, not the AS's error.
+      const error = (() => {
+        try {
+          oauth.validateAuthResponse(as, client, callbackUrl, state);
+        } catch (err) {
+          return err;
+        }
+      })();
+      expect(error).toBeInstanceOf(oauth.AuthorizationResponseError);
+      expect((error as oauth.AuthorizationResponseError).error).toBe('login_required');
+    });
+
+    it('reads /userinfo with the access token: about the id_token’s sub (Core §5.3.2)', async () => {
+      const response = await oauth.userInfoRequest(as, client, tokens.access_token, insecure);
+      const userinfo = await oauth.processUserInfoResponse(as, client, idToken.sub, response);
+      expect(userinfo).toMatchObject({
+        sub: 'user0',
+        preferred_username: 'user0',
+        email: expect.any(String),
+        email_verified: true,
+      });
+      // The library compares the sub: an answer about another user would be refused.
+      const again = await oauth.userInfoRequest(as, client, tokens.access_token, insecure);
+      await expect(oauth.processUserInfoResponse(as, client, 'user1', again)).rejects.toThrow(
+        /sub/,
+      );
+    });
+
+    it('max_age: the id_token’s auth_time says the login is recent enough (Core §3.1.2.1)', async () => {
+      // Logged in moments ago and already consented: straight back with a code.
+      const { url, codeVerifier, state, nonce } = await authorizationRequest({ max_age: '300' });
+      const params = oauth.validateAuthResponse(
+        as,
+        client,
+        await callbackUrlFor(url, false),
+        state,
+      );
+      const response = await oauth.authorizationCodeGrantRequest(
+        as,
+        client,
+        clientAuth,
+        params,
+        redirectUri,
+        codeVerifier,
+        insecure,
+      );
+      const result = await oauth.processAuthorizationCodeResponse(as, client, response, {
+        expectedNonce: nonce,
+        maxAge: 300,
+        requireIdToken: true,
+      });
+      expect(oauth.getValidatedIdTokenClaims(result)!.auth_time).toBe(idToken.auth_time);
+    });
+
+    it('prompt=login: the AS asks for the password again, and auth_time moves on', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const { url, codeVerifier, state, nonce } = await authorizationRequest({ prompt: 'login' });
+      const params = oauth.validateAuthResponse(as, client, await callbackUrlFor(url, true), state);
+      const response = await oauth.authorizationCodeGrantRequest(
+        as,
+        client,
+        clientAuth,
+        params,
+        redirectUri,
+        codeVerifier,
+        insecure,
+      );
+      const result = await oauth.processAuthorizationCodeResponse(as, client, response, {
+        expectedNonce: nonce,
+        maxAge: 0,
+        requireIdToken: true,
+      });
+      expect(oauth.getValidatedIdTokenClaims(result)!.auth_time).toBeGreaterThan(
+        idToken.auth_time!,
+      );
+    });
+  },
+);

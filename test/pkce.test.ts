@@ -15,7 +15,7 @@ import {
 import { startVersion, versionsFrom } from '../scripts/lib/lab.ts';
 import { asState, clientState, storedAccessToken } from '../scripts/lib/state.ts';
 import { codeForm, freshCode, postToken } from '../scripts/lib/token.ts';
-import { versionsBetween } from './helpers/versions.ts';
+import { has, versionsBetween } from './helpers/versions.ts';
 
 /**
  * Code injection with a stolen code (RFC 9700 §4.5): the attacker steals the victim's code
@@ -77,7 +77,10 @@ describe.each(versionsFrom('v03'))('%s: PKCE', (version) => {
     it('redeems the code with the verifier on the back channel and forgets the verifier', async () => {
       const { browser: client, callback } = await runFlow(lab);
       expect(callback.status).toBe(200);
-      expect(callback.text).toContain('Logged in: the client holds an access token');
+      // v07+: the page says who signed in, from the checked id_token.
+      expect(callback.text).toContain(
+        has(version, 'v07') ? 'Signed in as' : 'Logged in: the client holds an access token',
+      );
       const state = await clientState(lab, client);
       expect(state.yourTokens!.token_type).toBe('Bearer');
       const back = state.yourSession.transcript!.filter((hop) => /^Token/.test(hop.title));

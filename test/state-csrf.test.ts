@@ -14,7 +14,7 @@ import {
 } from '../scripts/lib/flow.ts';
 import { startVersion, versionsFrom } from '../scripts/lib/lab.ts';
 import { clientState } from '../scripts/lib/state.ts';
-import { versionsBefore } from './helpers/versions.ts';
+import { has, versionsBefore } from './helpers/versions.ts';
 
 /**
  * The attack: the attacker runs a flow with their own account, stops before following the
@@ -195,8 +195,11 @@ describe.each(versionsFrom('v02'))('%s: state', (version) => {
       const victim = new Browser();
       const start = await victim.get(`${lab.urls.client}/login`);
       const state = locationParams(start).get('state')!;
+      // v07+: the AS names itself in every response (RFC 9207 §2), and the client, told so by
+      // its metadata, refuses a response that does not.
+      const iss = has(version, 'v07') ? `&iss=${encodeURIComponent(lab.urls.as)}` : '';
       const page = await victim.get(
-        `${lab.urls.client}/callback?error=access_denied&error_description=%3Cb%3Eno%3C%2Fb%3E&state=${state}`,
+        `${lab.urls.client}/callback?error=access_denied&error_description=%3Cb%3Eno%3C%2Fb%3E&state=${state}${iss}`,
       );
       expect(page.status).toBe(200);
       expect(page.text).toContain('access_denied');

@@ -44,14 +44,19 @@ export class Browser {
     });
   }
 
-  /** Any request: a method, and a body of any content type, or none at all. */
+  /** Any request: a method, and a body of any content type or none at all, and any headers. */
   async send(
     url: string,
-    { method, type, body }: { method: string; type?: string; body?: string },
+    {
+      method,
+      type,
+      body,
+      headers,
+    }: { method: string; type?: string; body?: string; headers?: Record<string, string> },
   ) {
     return this.request(url, {
       method,
-      ...(type ? { headers: { 'content-type': type } } : {}),
+      headers: { ...headers, ...(type ? { 'content-type': type } : {}) },
       ...(body !== undefined ? { body } : {}),
     });
   }

@@ -95,17 +95,29 @@ export async function runFlow(
   options: RunFlowOptions & { land?: boolean } = {},
 ): Promise<StoppedFlow | LandedFlow> {
   const browser = options.browser ?? new Browser();
-  const clientUrl = lab.urls.client;
+  const callback = `${lab.urls.client}/callback`;
+  const login = await browser.get(`${lab.urls.client}/login`);
+  const page = await throughAs(browser, login, callback, options);
+  const stopped = { browser, authorizationResponse: page, params: locationParams(page) };
+  if (options.land === false) return stopped;
+  return { ...stopped, callback: await browser.follow(page) };
+}
+
+/**
+ * Go on from `page` (a redirect towards the AS's /authorize) the way a person in a browser
+ * would: log in when the AS shows its login form, answer its consent page, until it redirects
+ * to a URL that starts with `redirectUri`. That redirect, not followed.
+ */
+export async function throughAs(
+  browser: Browser,
+  page: Page,
+  redirectUri: string,
+  options: FlowOptions = {},
+): Promise<Page> {
   const username = options.username ?? 'user0';
-  let page = await browser.get(`${clientUrl}/login`);
   for (let step = 0; step < 10; step++) {
-    if (
-      page.location &&
-      new URL(page.location, page.url).href.startsWith(`${clientUrl}/callback`)
-    ) {
-      const stopped = { browser, authorizationResponse: page, params: locationParams(page) };
-      if (options.land === false) return stopped;
-      return { ...stopped, callback: await browser.follow(page) };
+    if (page.location && new URL(page.location, page.url).href.startsWith(redirectUri)) {
+      return page;
     }
     if (page.location === '/consent') {
       page = await answerConsent(browser, page, options);
@@ -121,7 +133,7 @@ export async function runFlow(
       throw new Error(`Flow stuck at ${page.url}: ${page.status}\n${page.text.slice(0, 500)}`);
     }
   }
-  throw new Error('Flow did not reach the client callback in 10 steps');
+  throw new Error(`Flow did not reach ${redirectUri} in 10 steps`);
 }
 
 /** Submit the AS login form the way a browser does: fetch the form, then post it. */

@@ -63,10 +63,15 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
     expect(body).toContain('Flow transcript');
     expect(body).toContain('Authorization request');
     expect(body).toContain('Authorization response');
-    if (has(version, 'v03')) {
+    if (has(version, 'v07')) {
+      // OpenID Connect: who logged in, from the checked id_token, before the tokens.
+      expect(body).toContain('Signed in as Ada Lovelace');
+      expect(body).toContain('The tokens: an access token for the API, an id_token for the client');
+      expect(body).toContain('UserInfo response');
+    } else if (has(version, 'v03')) {
       expect(body).toContain('Logged in: the client holds an access token');
-      expect(body).toContain('Token response');
     }
+    if (has(version, 'v03')) expect(body).toContain('Token response');
 
     if (has(version, 'v02')) {
       // The same callback again: its state was used up, so the client refuses it.
@@ -76,7 +81,9 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
     }
 
     if (has(version, 'v04')) {
-      expect(body).toContain('Hello, Ada Lovelace');
+      expect(body).toContain(
+        has(version, 'v07') ? 'The API knows you as Ada Lovelace' : 'Hello, Ada Lovelace',
+      );
       await page.goto(lab.urls.client);
       expect(await page.textContent('body')).toContain('analytical engine');
       await page.fill('input[name="text"]', 'Written in Chromium');
@@ -99,6 +106,30 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
       await page.waitForURL(`${lab.urls.as}/#keys`);
       expect(await page.textContent('#keys')).toContain('previous');
       await shot(page, 'as-keys-rotated');
+    }
+
+    if (has(version, 'v07')) {
+      // A fresh login on demand: prompt=login makes the AS ask for the password again, though
+      // its session is still alive, and the new id_token's auth_time says so.
+      await page.goto(lab.urls.client);
+      await page.getByText('The id_token, decoded: for this client').click();
+      const authTime = async () => /auth_time\s*(\d+)/.exec((await page.textContent('body'))!)?.[1];
+      const before = await authTime();
+      expect(before).toBeTruthy();
+      clock.advance(2_000);
+      await page.getByRole('link', { name: 'prompt=login' }).click();
+      await page.waitForURL(`${lab.urls.as}/login`);
+      expect(await page.textContent('body')).toContain('fresh login');
+      await shot(page, 'as-login-prompt-login');
+      await page.fill('input[name="username"]', 'user0');
+      await page.fill('input[name="password"]', 'password0');
+      await page.click('button[type="submit"]');
+      await page.waitForURL((url) => url.href.startsWith(`${lab.urls.client}/callback`));
+      expect(await page.textContent('body')).toContain('Signed in as Ada Lovelace');
+      await page.goto(lab.urls.client);
+      await page.getByText('The id_token, decoded: for this client').click();
+      expect(Number(await authTime())).toBeGreaterThan(Number(before));
+      await shot(page, 'client-home-fresh-login');
     }
 
     await page.goto(`${lab.urls.as}/debug/state`);
