@@ -1,5 +1,6 @@
-// PKCE (RFC 7636; required with S256 by RFC 9700 §2.1.1): a stolen code is worthless without
-// the verifier that only the client which started the flow knows.
+// PKCE (RFC 7636; lab: required with S256 of every client, RFC 9700 §2.1.1 asks it of public
+// ones): a stolen code is worthless without the verifier that only the client which started
+// the flow knows.
 
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

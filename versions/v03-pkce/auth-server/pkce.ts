@@ -14,8 +14,8 @@ const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 export function readChallenge(query: Record<string, unknown>): string {
   const challenge = oneParam(query, 'code_challenge');
   const method = oneParam(query, 'code_challenge_method');
-  // RFC 9700 §2.1.1: PKCE is required, with S256. A missing method means plain (RFC 7636
-  // §4.3), which we refuse like any other method (RFC 7636 §4.4.1).
+  // lab: PKCE on every request, with S256 (RFC 9700 §2.1.1 requires it of public clients). A
+  // missing method means plain (RFC 7636 §4.3), which we refuse like any other (§4.4.1).
   if (!challenge) {
     throw new OAuthError(
       'invalid_request',
