@@ -22,8 +22,9 @@ export interface Deps extends TokenStores, Signer {
 }
 
 /**
- * A grant type's handler: checks the grant in the request and issues tokens for it. The checks
- * run before anything waits; only signing the access token does.
+ * A grant type's handler: checks the grant in the request and issues tokens for it. A code or
+ * a refresh token is checked and used before anything waits; only signing the access token
+ * does. A token exchange waits to verify the tokens it is shown: nothing in it is single-use.
  */
 type Grant = (body: Record<string, unknown>, client: Client, deps: Deps) => Promise<TokenResponse>;
 

@@ -117,7 +117,7 @@ export function issueTokens(
     ttlMs,
   );
 
-  return access.token.then((accessToken) => ({
+  return access.sign().then((accessToken) => ({
     access_token: accessToken,
     token_type: 'Bearer' as const,
     expires_in: access.expiresIn,
@@ -129,9 +129,9 @@ export function issueTokens(
 }
 
 /**
- * Store an access token's record under a new `jti` and sign its JWT (RFC 9068 §2.2), with
- * `claims` added (an exchanged token's `act`, say). Stored at once, signed afterwards: a full
- * store refuses it before anything waits.
+ * Store an access token's record under a new `jti`, and return how to sign its JWT (RFC 9068
+ * §2.2), with `claims` added (an exchanged token's `act`, say). Stored at once, signed when
+ * the caller has stored everything else: a full store refuses it before anything waits.
  */
 export function issueAccessToken(
   deps: TokenStores & Signer,
@@ -146,19 +146,20 @@ export function issueAccessToken(
   // RFC 7519 §4.1.7: a unique id, which is how the AS finds the token again to revoke it.
   const jti = randomBytes(16).toString('base64url');
   deps.accessTokens.set(jti, record, lifetimeMs);
-  const token = deps.keys.sign('at+jwt', {
-    iss: deps.issuer,
-    sub: record.username,
-    // RFC 9068 §3: the resource indicators become the audience; one is a plain string.
-    aud: audience.length === 1 ? audience[0] : audience,
-    client_id: record.clientId,
-    scope: record.scope,
-    ...claims,
-    jti,
-    iat: Math.floor(now / 1000),
-    exp: Math.floor((now + lifetimeMs) / 1000),
-  });
-  return { jti, token, expiresIn: Math.round(lifetimeMs / 1000) };
+  const sign = () =>
+    deps.keys.sign('at+jwt', {
+      iss: deps.issuer,
+      sub: record.username,
+      // RFC 9068 §3: the resource indicators become the audience; one is a plain string.
+      aud: audience.length === 1 ? audience[0] : audience,
+      client_id: record.clientId,
+      scope: record.scope,
+      ...claims,
+      jti,
+      iat: Math.floor(now / 1000),
+      exp: Math.floor((now + lifetimeMs) / 1000),
+    });
+  return { jti, sign, expiresIn: Math.round(lifetimeMs / 1000) };
 }
 
 /**

@@ -29,7 +29,7 @@ export function clientCredentials(
   };
   const access = issueAccessToken(deps, record, { audience: [deps.issuer] });
   // RFC 6749 §4.4.3: no refresh token; the client simply asks again.
-  return access.token.then((accessToken) => ({
+  return access.sign().then((accessToken) => ({
     access_token: accessToken,
     token_type: 'Bearer' as const,
     expires_in: access.expiresIn,

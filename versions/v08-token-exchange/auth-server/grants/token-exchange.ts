@@ -120,7 +120,7 @@ export async function tokenExchange(
   });
   // RFC 8693 §2.2.1: issued_token_type; no refresh token (lab: the agent exchanges again).
   return {
-    access_token: await access.token,
+    access_token: await access.sign(),
     issued_token_type: ACCESS_TOKEN_TYPE,
     token_type: 'Bearer',
     expires_in: access.expiresIn,
