@@ -219,10 +219,18 @@ function taskOutcome(outcome: { status: number; body: Record<string, unknown> } 
           ? undefined
           : `The agent answered ${outcome.status}.`,
     chain: chain.map((link: { holder?: unknown; token?: unknown }) => {
-      const claims = Object.fromEntries(
+      const claims: Record<string, string> = Object.fromEntries(
         (describeJwt(String(link.token))?.claims ?? []).map((claim) => [claim.name, claim.value]),
       );
-      return { holder: String(link.holder), claims, token: String(link.token) };
+      // What the holder can do with it, in words: from its scope and audience.
+      const aud: string = claims.aud?.startsWith('[')
+        ? (JSON.parse(claims.aud) as string[]).join(' and ')
+        : (claims.aud ?? '');
+      const canDo =
+        claims.sub === claims.client_id
+          ? `prove it is ${claims.client_id}, at the authorization server only`
+          : `${claims.scope} for ${claims.sub}, at ${aud}`;
+      return { holder: String(link.holder), claims, canDo, token: String(link.token) };
     }),
   };
 }
