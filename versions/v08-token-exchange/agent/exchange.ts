@@ -54,7 +54,9 @@ export async function tokenRequest(
     request: `POST ${as.tokenEndpoint} (${form.grant_type === TOKEN_EXCHANGE ? 'token exchange' : form.grant_type})`,
     status,
     outcome: ok
-      ? `scope "${String(body.scope)}"`
+      ? body.scope === undefined
+        ? 'its own token, no scope'
+        : `scope "${String(body.scope)}"`
       : `${String(body.error)}: ${String(body.error_description ?? '')}`,
   });
   if (!ok) {

@@ -138,7 +138,7 @@ export function createAgent(config: AgentConfig) {
     if (!task || !userToken) {
       res.status(400).json({
         error: 'invalid_request',
-        error_description: 'Send a known task and the user’s access token as a Bearer token.',
+        error_description: "Send a known task and the user's access token as a Bearer token.",
       });
       return;
     }

@@ -44,8 +44,7 @@ export function createClients(clientUrl: string, rsUrl: string): Map<string, Cli
       grantTypes: ['authorization_code', 'refresh_token'],
     },
     // A machine client that acts for nobody but itself, registered for client_credentials
-    // only (a grant this server does not offer yet): it may not redeem codes
-    // (unauthorized_client, RFC 6749 §5.2).
+    // only: it may not redeem codes (unauthorized_client, RFC 6749 §5.2).
     {
       clientId: 'batch-job',
       clientSecret: 'batch-secret',

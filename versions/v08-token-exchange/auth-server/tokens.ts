@@ -81,7 +81,8 @@ export interface TokenResponse {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
-  scope: string;
+  /** RFC 6749 §5.1: lab: always, but for a token with no scope at all. */
+  scope?: string;
   /** Not for client_credentials (RFC 6749 §4.4.3) nor a token exchange (RFC 8693 §2.2.1). */
   refresh_token?: string;
   /** OpenID Connect Core §3.1.3.3: when the scope has `openid`. */
@@ -153,7 +154,8 @@ export function issueAccessToken(
       // RFC 9068 §3: the resource indicators become the audience; one is a plain string.
       aud: audience.length === 1 ? audience[0] : audience,
       client_id: record.clientId,
-      scope: record.scope,
+      // RFC 6749 §3.3: a scope has at least one value; an agent's own token has none.
+      ...(record.scope ? { scope: record.scope } : {}),
       ...claims,
       jti,
       iat: Math.floor(now / 1000),

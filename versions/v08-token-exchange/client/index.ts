@@ -94,9 +94,10 @@ export function createClient(config: ClientConfig) {
   app.get('/', async (req, res) => {
     // Logged in: read the user's notes through the API, refreshing the token if need be.
     const notes = await callApiRefreshing(req, refreshing, 'GET', api('/api/notes'));
-    const { flash, loginAgain } = req.session;
+    const { flash, loginAgain, taskOutcome: outcome } = req.session;
     delete req.session.flash;
     delete req.session.loginAgain;
+    delete req.session.taskOutcome;
     res.render('home', {
       hops: transcriptOf(req),
       rsUrl: config.rsUrl,
@@ -111,7 +112,7 @@ export function createClient(config: ClientConfig) {
       flash,
       loginAgain,
       tasks: TASK_BUTTONS,
-      taskOutcome: taskOutcome(req.session.taskOutcome),
+      taskOutcome: taskOutcome(outcome),
       csrfToken: csrfToken(req),
     });
   });

@@ -28,11 +28,10 @@ export function clientCredentials(
     code: `client_credentials:${randomBytes(8).toString('base64url')}`,
   };
   const access = issueAccessToken(deps, record, { audience: [deps.issuer] });
-  // RFC 6749 §4.4.3: no refresh token; the client simply asks again.
+  // RFC 6749 §4.4.3: no refresh token; the client simply asks again. No scope either.
   return access.sign().then((accessToken) => ({
     access_token: accessToken,
     token_type: 'Bearer' as const,
     expires_in: access.expiresIn,
-    scope: '',
   }));
 }

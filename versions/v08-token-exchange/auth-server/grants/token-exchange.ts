@@ -91,7 +91,7 @@ export async function tokenExchange(
   if (scopes.length === 0 || scopes.some((scope) => !allowed.includes(scope))) {
     throw new OAuthError(
       'invalid_scope',
-      `The scope must be within the user's (${subject.record.scope}) and ${client.clientId}'s (${profile.scopes.join(' ')}).`,
+      `The scope must be within the subject token's (${subject.record.scope}) and ${client.clientId}'s (${profile.scopes.join(' ')}).`,
     );
   }
 
