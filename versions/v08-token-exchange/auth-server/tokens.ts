@@ -1,6 +1,7 @@
 // The tokens the AS issues: what it keeps for each, issuing them for a grant, and revoking
-// every token one grant produced, and every token made from those by exchange. Access tokens are signed JWTs (RFC 9068) that a resource
-// server can check by itself; refresh tokens stay opaque: only this AS ever reads them.
+// every token one grant produced, and every token made from those by exchange. Access tokens
+// are signed JWTs (RFC 9068) that a resource server can check by itself; refresh tokens stay
+// opaque: only this AS ever reads them.
 
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../../../shared/store.ts';
