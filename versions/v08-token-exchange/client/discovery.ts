@@ -1,8 +1,9 @@
 // Discovery: the client is told only where the API is, and finds everything else from there,
 // the way an MCP client does. It calls the API without a token; the 401 points to the API's
 // metadata (RFC 9728 §5.1); that names the authorization server; the AS's own metadata
-// (its OpenID Connect configuration, a superset of RFC 8414's) gives its endpoints and keys. Each document is checked to describe exactly the party the
-// client asked about, so nobody can send the client's users and codes elsewhere.
+// (its OpenID Connect configuration, a superset of RFC 8414's) gives its endpoints and keys.
+// Each document is checked to describe exactly the party the client asked about, so nobody
+// can send the client's users and codes elsewhere.
 
 import type { Request } from 'express';
 import { backChannel } from './back-channel.ts';
