@@ -165,7 +165,7 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
       await shot(page, 'agent-home');
       await page.goto(urls.rs!);
       expect(await page.textContent('.decisions')).toContain(
-        'acting: demo-subagent for demo-agent',
+        'acting: demo-subagent, delegated by demo-agent',
       );
       await shot(page, 'rs-audit-agents');
       await page.goto(`${lab.urls.as}/#lineage`);

@@ -2,6 +2,7 @@
 // a token to act for a user, traded for the user's (token exchange, RFC 8693 §2.1). Every call
 // goes into the agent's log, which its home page shows.
 
+import { decodeJwt } from 'jose';
 import type { Call, Identity } from './identity.ts';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -118,6 +119,9 @@ export async function actorTokenOf(
     return { ok: true, token: who.own.token, scope: '', expiresIn: 0 };
   }
   const answer = await tokenRequest(as, who, { grant_type: 'client_credentials' }, log);
-  if (answer.ok) who.own = { token: answer.token, expiresAt: now() + answer.expiresIn * 1000 };
+  if (answer.ok) {
+    const jti = String(decodeJwt(answer.token).jti);
+    who.own = { token: answer.token, jti, expiresAt: now() + answer.expiresIn * 1000 };
+  }
   return answer;
 }

@@ -6,7 +6,7 @@ export interface Identity {
   clientSecret: string;
   name: string;
   /** Its own token, while it lives: the actor token of its exchanges. */
-  own?: { token: string; expiresAt: number };
+  own?: { token: string; jti: string; expiresAt: number };
 }
 
 /** One call the agent made, for its home page. */

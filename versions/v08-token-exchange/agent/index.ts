@@ -171,7 +171,15 @@ export function createAgent(config: AgentConfig) {
       log,
       now,
     );
-    if (!exchanged.ok) return refused(exchanged);
+    if (!exchanged.ok) {
+      if (exchanged.actorToken) {
+        outcome.chain.push({
+          holder: `${agent.clientId} (its own token)`,
+          token: exchanged.actorToken,
+        });
+      }
+      return refused(exchanged);
+    }
     outcome.chain.push({
       holder: `${agent.clientId} (its own token, the actor token)`,
       token: exchanged.actorToken!,

@@ -219,6 +219,10 @@ function taskOutcome(outcome: { status: number; body: Record<string, unknown> } 
         : outcome.status === 200
           ? undefined
           : `The agent answered ${outcome.status}.`,
+    // Whether the agent got a token to act for the user at all (one with an act claim).
+    exchanged: chain.some((link: { token?: unknown }) =>
+      Boolean(describeJwt(String(link.token))?.claims.some((claim) => claim.name === 'act')),
+    ),
     chain: chain.map((link: { holder?: unknown; token?: unknown }) => {
       const claims: Record<string, string> = Object.fromEntries(
         (describeJwt(String(link.token))?.claims ?? []).map((claim) => [claim.name, claim.value]),

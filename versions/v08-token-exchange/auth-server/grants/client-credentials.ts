@@ -15,7 +15,7 @@ export function clientCredentials(
   // lab: the token is the agent's identity, good only at this AS (as an actor_token): it
   // carries no scope, and a request for one is refused rather than quietly ignored.
   if (oneParam(body, 'scope') !== undefined) {
-    throw new OAuthError('invalid_scope', 'An agent’s own token carries no scope here.');
+    throw new OAuthError('invalid_scope', "An agent's own token carries no scope here.");
   }
   // lab: sub is the client itself (RFC 9068 §2.2 allows this for a token that acts for no user).
   // Its own code-like family id, so revoking it touches nothing else.
