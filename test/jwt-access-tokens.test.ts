@@ -17,7 +17,7 @@ import {
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
-import { apiGet, setValidation } from '../scripts/lib/api.ts';
+import { apiGet, apiPost, setValidation } from '../scripts/lib/api.ts';
 import {
   EXPIRED_MS,
   manualClock,
@@ -26,6 +26,7 @@ import {
   versionsFrom,
 } from '../scripts/lib/lab.ts';
 import { naiveValidate } from '../scripts/lib/naive-validator.ts';
+import { rsState } from '../scripts/lib/state.ts';
 import { postAsClient, tokensFor } from '../scripts/lib/token.ts';
 import { startFakeAs, type FakeAs } from './fixtures/fake-as.ts';
 
@@ -69,6 +70,15 @@ describe.each(versionsFrom('v06'))('%s: JWT access tokens', (version) => {
       currentDate: new Date(clock.now()),
     });
     expect(jwks.keys.map((key) => key.kid)).toContain(protectedHeader.kid);
+  });
+
+  it('the RS logs each call it allowed with the status the API answered', async () => {
+    const { access_token: token } = await tokensFor(lab, { scope: 'notes:read notes:write' });
+    await apiPost(lab, '/api/notes', token).send({ text: 'logged' }).expect(201);
+    await apiGet(lab, '/api/notes', token).expect(200);
+    const [read, write] = (await rsState(lab)).decisions;
+    expect(read).toMatchObject({ request: 'GET /api/notes', status: 200, outcome: 'allowed' });
+    expect(write).toMatchObject({ request: 'POST /api/notes', status: 201, outcome: 'allowed' });
   });
 
   describe('the revocation trade-off', () => {

@@ -108,16 +108,19 @@ export function bearerGuard({ validate, resourceMetadata, record }: Deps) {
         resourceMetadata,
       });
     }
-    record({
-      at: new Date().toISOString(),
-      request,
-      status: 200,
-      outcome: 'allowed',
-      sub,
-      clientId,
-      scope: granted,
-      jti,
-    });
+    // Logged once the API has answered, with the status it answered (201 for a new note).
+    res.on('finish', () =>
+      record({
+        at: new Date().toISOString(),
+        request,
+        status: res.statusCode,
+        outcome: res.statusCode < 400 ? 'allowed' : 'allowed, but the API refused the request',
+        sub,
+        clientId,
+        scope: granted,
+        jti,
+      }),
+    );
     res.locals.token = token;
     next();
   };
