@@ -615,7 +615,9 @@ describe.each(versionsFrom('v08'))('%s: token exchange (RFC 8693)', (version) =>
       const sub = await exchanged(SUBAGENT, agent.access_token, { scope: 'notes:read' });
       await apiGet(lab, '/api/notes', sub.access_token);
       const page = await new Browser().get(`${lab.urls.rs}/`);
-      expect(page.text).toContain(`acting: <code>${SUBAGENT.id} for ${AGENT.id}</code>`);
+      expect(page.text).toContain(
+        `acting: <code>${SUBAGENT.id}</code>, delegated by <code>${AGENT.id}</code>`,
+      );
       expect(page.text).toContain('task <code>audit-4</code>');
     });
   });

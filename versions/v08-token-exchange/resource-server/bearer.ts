@@ -121,7 +121,12 @@ export function bearerGuard({ validate, resourceMetadata, record }: Deps) {
         resourceMetadata,
       });
     }
-    record({ at: new Date().toISOString(), request, status: 200, outcome: 'allowed', ...who });
+    // Logged once the API has answered, with the status it answered (201 for a new note).
+    res.on('finish', () => {
+      const { statusCode: status } = res;
+      const outcome = status < 400 ? 'allowed' : 'allowed, but the API refused the request';
+      record({ at: new Date().toISOString(), request, status, outcome, ...who });
+    });
     res.locals.token = token;
     next();
   };
