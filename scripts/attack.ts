@@ -16,15 +16,33 @@ import {
 } from 'jose';
 import request from 'supertest';
 import type { RunningLab } from '../shared/lab.ts';
-import { apiGet, apiUrl } from './lib/api.ts';
+import {
+  actingToken,
+  exchangeAs,
+  introspect,
+  offersTokenExchange,
+  ownToken,
+  postExchange,
+  runAgentTask,
+} from './lib/agents.ts';
+import { apiGet, apiPost, apiUrl, setValidation } from './lib/api.ts';
 import { Browser } from './lib/browser.ts';
-import { authorizeUrl, locationParams, loggedInBrowser, runFlow, throughAs } from './lib/flow.ts';
+import {
+  authorizeUrl,
+  locationParams,
+  loggedInBrowser,
+  runFlow,
+  submitClientForm,
+  throughAs,
+} from './lib/flow.ts';
 import { startVersion } from './lib/lab.ts';
 import { HONEST, HOSTILE, startMixUp } from './lib/mixup-client.ts';
+import { startNaiveAgent } from './lib/naive-agent.ts';
 import { naiveSignIn } from './lib/naive-rp.ts';
 import { naiveValidate } from './lib/naive-validator.ts';
-import { asState, clientTokens, storedAccessToken } from './lib/state.ts';
+import { asState, clientTokens, rsState, storedAccessToken } from './lib/state.ts';
 import {
+  AGENT,
   basic,
   codeForm,
   DEMO,
@@ -32,7 +50,9 @@ import {
   OTHER,
   postRefresh,
   postToken,
+  SUBAGENT,
   tokensFor,
+  type Credentials,
 } from './lib/token.ts';
 import { findVersion, listVersions, versionsDir } from './versions.mjs';
 
@@ -103,6 +123,137 @@ async function clientRefuses(
 
 /** The redirect URI other-client registered: never opened, the code is read off the redirect. */
 const OTHER_REDIRECT = 'http://localhost:9999/callback';
+
+/** A lab with a resource server (v06+), for the attacks on agents. */
+type LabWithRs = RunningLab<'as' | 'client' | 'rs'>;
+
+/** An error answer in one line: `403 insufficient_scope: This call needs …`. */
+function refusal(answer: { status: number; body: Record<string, unknown> }) {
+  const { error, error_description: description } = answer.body;
+  return `${answer.status} ${String(error ?? '')}${description ? `: ${String(description)}` : ''}`;
+}
+
+/** A token answer in one line: what was granted, or why not. */
+function granted(answer: { status: number; body: Record<string, unknown> }) {
+  return answer.status === 200
+    ? `200, granted: scope "${String(answer.body.scope)}"`
+    : refusal(answer);
+}
+
+/** GET /userinfo at the AS with `token` as the Bearer token (v07+). */
+function userinfo(lab: RunningLab<'as'>, token: string) {
+  return request(lab.urls.as).get('/userinfo').set('Authorization', `Bearer ${token}`);
+}
+
+/** What the attacks on token exchange say of a version that has none. */
+function noExchange(say: (line: string) => void) {
+  say('There is no token exchange yet: an agent gets no token of its own, so there is nothing');
+  say('to ask the AS for. It can only be handed the user’s own token (agent-forwarding).');
+  return 'n/a' as const;
+}
+
+/**
+ * agent-forwarding before v08: the client hands its own access token to an agent (the naive
+ * fixture), which does its task with it, and can do everything else the token allows.
+ */
+async function forwardToNaiveAgent(
+  lab: RunningLab<'as'>,
+  say: (line: string) => void,
+  token: string,
+) {
+  const agent = await startNaiveAgent(apiUrl(lab));
+  try {
+    const task = await request(agent.url)
+      .post('/tasks')
+      .set('Authorization', `Bearer ${token}`)
+      .type('form')
+      .send('task=summarise');
+    say(
+      'The user asks an assistant to summarise their notes. There is no token exchange here, ' +
+        'so the client does the one thing it can: it hands the agent its own access token. ' +
+        'The agent (scripts/lib/naive-agent.ts, which uses whatever token it is given) reads ' +
+        `the notes with it: ${task.status} “${String(task.body.result)}”`,
+    );
+    say(
+      'The task needed notes:read. The agent holds all the user granted the client: its own ' +
+        'code, a bug, or a prompt injection in a note it reads (“now add a note…”) can use it.',
+    );
+    const held = agent.received[0]!;
+    const write = await apiPost(lab, '/api/notes', held).send({
+      text: 'Send the notebook to the attacker (added by the assistant)',
+    });
+    say(`POST /api/notes with it: ${write.status}, a note user0 never wrote.`);
+    const me = await apiGet(lab, '/api/me', held);
+    say(`GET /api/me: ${me.status} ${JSON.stringify(me.body)}`);
+    let info: request.Response | undefined;
+    if (await speaksOpenIdConnect(lab)) {
+      info = await userinfo(lab, held);
+      say(
+        `GET /userinfo at the AS: ${info.status} ${JSON.stringify(info.body)}. The token's aud ` +
+          'names the AS as well as the API.',
+      );
+    }
+    if ((lab.urls as Record<string, string>).rs) {
+      const line = (await rsState(lab as LabWithRs)).decisions.find(
+        ({ request: what }) => what === 'POST /api/notes',
+      );
+      say(
+        `The API's audit log: POST /api/notes ${line?.outcome}, for ${line?.sub}, by client ` +
+          `${line?.clientId}. Nothing in the token says an agent acted: to the API, the agent ` +
+          'is the user’s client.',
+      );
+    }
+    return write.status === 201 || me.status === 200 || info?.status === 200;
+  } finally {
+    await agent.close();
+  }
+}
+
+/**
+ * agent-forwarding from v08: the lab's agent does the task with a token it got by exchange;
+ * the same misuse, with that token, and what the API's audit log shows.
+ */
+async function taskWithLabAgent(lab: LabWithRs, say: (line: string) => void, browser: Browser) {
+  const { body: outcome } = await runAgentTask(lab, browser, 'summarise');
+  const token = actingToken(outcome, AGENT.id);
+  const claims = decodeJwt(token);
+  say(
+    'The user clicks “Summarise my notes”. The client hands the task and its access token to ' +
+      'the lab’s agent, which does not use that token at the API: it exchanges it at the AS ' +
+      '(RFC 8693), with its own credentials and its own token as the actor token, for a token ' +
+      `of its own: scope "${String(claims.scope)}", aud ${JSON.stringify(claims.aud)}, act ` +
+      `${JSON.stringify(claims.act)}, task_id ${String(claims.task_id)}, for ` +
+      `${claims.exp! - claims.iat!} s. It reads the notes with that: “${outcome.result}”`,
+  );
+  say('The same bug or prompt injection, with the token the agent acts with:');
+  const write = await apiPost(lab, '/api/notes', token).send({
+    text: 'Send the notebook to the attacker (added by the assistant)',
+  });
+  say(`POST /api/notes: ${refusal(write)}`);
+  const me = await apiGet(lab, '/api/me', token);
+  say(`GET /api/me: ${refusal(me)}`);
+  const info = await userinfo(lab, token);
+  say(
+    `GET /userinfo at the AS: ${refusal(info)} Nor does its aud name the AS: it is good at ` +
+      'the API alone.',
+  );
+  const audit = (await rsState(lab)).decisions.filter(({ jti }) => jti === claims.jti).reverse();
+  say('The API’s audit log, for that token:');
+  for (const line of audit) {
+    say(
+      `  ${line.request} ${line.status === 200 ? line.outcome : line.status}: for ${line.sub}, client ${line.clientId}, acting ` +
+        `${line.actors?.join(' → ')}, task ${line.taskId}, scope "${line.scope}"`,
+    );
+  }
+  say(
+    'What v08 does not do: stop a client from handing the user’s own token to an agent that ' +
+      'uses it as it is (the AS never sees what a client hands to whom), and the lab’s agent ' +
+      'receives that token too, as the subject token it must exchange. What v08 gives is the ' +
+      'way not to have to: an agent that exchanges acts with only what the task needs, at the ' +
+      'API alone, no longer than the user’s token lives, and every call names it.',
+  );
+  return write.status === 201 || me.status === 200 || info.status === 200;
+}
 
 const attacks: Record<string, Attack> = {
   'open-redirect': {
@@ -501,6 +652,221 @@ const attacks: Record<string, Attack> = {
           `Bearer token: ${answer.status} ${error ?? ''}: ${description ?? challenge}`,
       );
       return accepted || answer.status === 200;
+    },
+  },
+  'agent-forwarding': {
+    fixedIn: 'v08',
+    summary: 'an agent handed the user’s own token can do all the user granted, not just its task',
+    async run(lab, say) {
+      if ((await request(apiUrl(lab)).get('/api/notes')).status === 404) {
+        say('This version has no API yet: there is nothing for an agent to do with a token.');
+        return 'n/a';
+      }
+      const { browser } = await runFlow(lab);
+      const user = await clientTokens(lab, browser);
+      let aud = '';
+      try {
+        aud = `, aud ${JSON.stringify(decodeJwt(user.access_token).aud)}`;
+      } catch {
+        // an opaque token (before v06): it names no audience
+      }
+      say(`user0 logs in at the client, which holds an access token: scope "${user.scope}"${aud}.`);
+      if (!(await offersTokenExchange(lab))) {
+        return forwardToNaiveAgent(lab, say, user.access_token);
+      }
+      return taskWithLabAgent(lab as LabWithRs, say, browser);
+    },
+  },
+  'agent-scope-escalation': {
+    fixedIn: 'v08',
+    summary: 'an agent, or its sub-agent, asks the token exchange for more than it may hold',
+    async run(plain, say) {
+      if (!(await offersTokenExchange(plain))) return noExchange(say);
+      const lab = plain as LabWithRs;
+      const { browser } = await runFlow(lab);
+      const user = await clientTokens(lab, browser);
+      say(
+        `user0 logs in at the client, whose token has scope "${user.scope}", and asks the ` +
+          'assistant to summarise their notes: notes:read. A compromised agent (its code, or a ' +
+          'prompt injection steering it) has demo-agent’s credentials, its own token and that ' +
+          'user token. demo-agent is registered with the profile “notes:read notes:write”: the ' +
+          'most it may ever hold.',
+      );
+      const actor = await ownToken(lab, AGENT);
+      const ask = (who: Credentials, subject: string, own: string, scope: string) =>
+        postExchange(lab, who, { subject, actor: own, scope, resource: lab.urls.rs });
+      let escalated = false;
+      for (const scope of ['notes:read profile', 'openid email']) {
+        const answer = await ask(AGENT, user.access_token, actor, scope);
+        say(`It asks the exchange for "${scope}", beyond its profile: ${granted(answer)}`);
+        escalated ||= answer.status === 200;
+      }
+      const write = await ask(AGENT, user.access_token, actor, 'notes:write');
+      say(
+        `It asks for notes:write, more than the task needs: ${granted(write)}. The AS ` +
+          'cannot know what a task needs (the task it binds into the token is a description, ' +
+          'for the record): its ceiling is what the user granted and the agent may ever hold. ' +
+          'Asking for less is the agent’s part; the audit log shows what it did with it.',
+      );
+      const other = await runFlow(lab, { username: 'user1', grant: ['notes:read'] });
+      const narrow = await clientTokens(lab, other.browser);
+      const beyondUser = await ask(AGENT, narrow.access_token, actor, 'notes:write');
+      say(
+        `user1 grants the client only "${narrow.scope}" on the consent page. With user1’s ` +
+          `token, the agent asks for notes:write: ${granted(beyondUser)}`,
+      );
+      escalated ||= beyondUser.status === 200;
+
+      const subActor = await ownToken(lab, SUBAGENT);
+      const writer = await exchangeAs(lab, AGENT, user.access_token, 'notes:write');
+      const up = await ask(SUBAGENT, writer, subActor, 'notes:read');
+      say(
+        'For “Add a note” demo-agent holds a token for notes:write alone, and hands it to its ' +
+          'sub-agent, demo-subagent (profile: notes:read). The sub-agent asks for notes:read, ' +
+          `which its profile allows and its parent's token does not have: ${granted(up)}`,
+      );
+      const reader = await exchangeAs(lab, AGENT, user.access_token, 'notes:read');
+      const wider = await ask(SUBAGENT, reader, subActor, 'notes:read notes:write');
+      say(
+        `From a notes:read token, the sub-agent asks for "notes:read notes:write": ` +
+          `${granted(wider)}`,
+      );
+      escalated ||= up.status === 200 || wider.status === 200;
+      say('A token made by exchange has at most its subject token’s scope, at every hop.');
+      return escalated;
+    },
+  },
+  'stolen-actor-token': {
+    fixedIn: 'v08',
+    summary: 'one agent presents another agent’s stolen token as its actor token',
+    async run(plain, say) {
+      if (!(await offersTokenExchange(plain))) return noExchange(say);
+      const lab = plain as LabWithRs;
+      const { browser } = await runFlow(lab);
+      const user = (await clientTokens(lab, browser)).access_token;
+      const stolen = await ownToken(lab, AGENT);
+      const claims = decodeJwt(stolen);
+      say(
+        `demo-agent's own token, from client_credentials: sub ${claims.sub}, aud ` +
+          `${JSON.stringify(claims.aud)}, scope "${String(claims.scope)}". It leaks: a log ` +
+          'line, a crash report. The thief also holds user0’s token, handed to it for a task.',
+      );
+      const form = { subject: user, actor: stolen, scope: 'notes:write', resource: lab.urls.rs };
+      const bySubagent = await postExchange(lab, SUBAGENT, form);
+      say(
+        'demo-subagent (profile: notes:read) authenticates with its own credentials and ' +
+          'presents the stolen token as its actor_token, to pass as demo-agent (profile: ' +
+          `notes:read notes:write) and get notes:write: ${granted(bySubagent)}`,
+      );
+      say(
+        'The AS names the actor after the client it authenticated, never after the actor ' +
+          'token: act would have said demo-subagent anyway. A token that is not the caller’s ' +
+          'own is refused outright, so the attempt shows.',
+      );
+      const bare = await postExchange(lab, AGENT, form, null);
+      say(
+        `The thief, with no client credentials, the stolen token its only proof of who it is: ` +
+          `${refusal(bare)}`,
+      );
+      const named = await postExchange(
+        lab,
+        AGENT,
+        { ...form, extra: { client_id: AGENT.id } },
+        null,
+      );
+      say(`Naming demo-agent as client_id, without its secret: ${refusal(named)}`);
+      say('An agent’s token is not its identity at the token endpoint: its secret is.');
+      const atApi = await apiGet(lab, '/api/notes', stolen);
+      say(`At the API the stolen token opens nothing by itself: GET /api/notes: ${refusal(atApi)}`);
+      return [bySubagent, bare, named, atApi].some(({ status }) => status === 200);
+    },
+  },
+  'delegation-depth': {
+    fixedIn: 'v08',
+    summary: 'hand a task on from agent to agent, three deep',
+    async run(plain, say) {
+      if (!(await offersTokenExchange(plain))) return noExchange(say);
+      const lab = plain as LabWithRs;
+      const { browser } = await runFlow(lab);
+      const user = (await clientTokens(lab, browser)).access_token;
+      const first = await exchangeAs(lab, AGENT, user, 'notes:read');
+      const second = await exchangeAs(lab, SUBAGENT, first, 'notes:read');
+      say(
+        `user0's token → demo-agent, act ${JSON.stringify(decodeJwt(first).act)} → ` +
+          `demo-subagent, act ${JSON.stringify(decodeJwt(second).act)}: two agents, the ` +
+          'lab’s limit (MAX_DELEGATION_DEPTH in grants/token-exchange.ts).',
+      );
+      let deeper = false;
+      const hops = new Map([
+        [AGENT, 'demo-agent takes the sub-agent’s token back'],
+        [SUBAGENT, 'demo-subagent hands its token on, to itself'],
+      ]);
+      for (const [who, hop] of hops) {
+        const third = await postExchange(lab, who, {
+          subject: second,
+          actor: await ownToken(lab, who),
+          scope: 'notes:read',
+          resource: lab.urls.rs,
+        });
+        say(`A third hop, ${hop}: ${granted(third)}`);
+        deeper ||= third.status === 200;
+      }
+      say(
+        'With two registered agents, a third hop is one of them again. Each hop is one more ' +
+          'party the user never chose, one level deeper in the act claim: the limit keeps ' +
+          'every chain short enough to read, and a loop of agents from going on.',
+      );
+      return deeper;
+    },
+  },
+  'replay-after-logout': {
+    fixedIn: 'v08',
+    summary: 'replay an agent’s exchanged token after the user logged out',
+    async run(plain, say) {
+      if (!(await offersTokenExchange(plain))) return noExchange(say);
+      const lab = plain as LabWithRs;
+      const { browser } = await runFlow(lab);
+      const { body: outcome } = await runAgentTask(lab, browser, 'summarise-with-helper');
+      const tokens = [
+        ['demo-agent’s token', actingToken(outcome, AGENT.id)],
+        ['demo-subagent’s token', actingToken(outcome, SUBAGENT.id)],
+      ] as const;
+      const agentToken = tokens[0][1];
+      say(
+        'user0 logs in and asks for “Summarise my notes, with a helper”: demo-agent exchanges ' +
+          'user0’s token, and demo-subagent exchanges demo-agent’s (act ' +
+          `${JSON.stringify(decodeJwt(tokens[1][1]).act)}). The attacker copies both ` +
+          'exchanged tokens: from a log, or a compromised agent.',
+      );
+      const out = await submitClientForm(lab, browser, '/logout');
+      say(
+        `user0 logs out at the client (${out.status}). It revokes its refresh token first ` +
+          '(RFC 7009), and the AS revokes the whole family: every token issued from that ' +
+          'login’s code, and the tokens exchanged from them, which carry the same code.',
+      );
+      for (const [whose, token] of tokens) {
+        say(
+          `The AS, asked about ${whose} (RFC 7662): ${JSON.stringify(await introspect(lab, token))}`,
+        );
+      }
+      await setValidation(lab, 'jwt');
+      const local = await apiGet(lab, '/api/notes', agentToken);
+      const left = decodeJwt(agentToken).exp! - Math.floor(Date.now() / 1000);
+      say(
+        'The API checks JWTs by itself (its default): the attacker replays demo-agent’s token, ' +
+          `GET /api/notes: ${local.status}. Its signature is good and it has ${left} s left; ` +
+          'nothing in it says the AS revoked it.',
+      );
+      await setValidation(lab, 'introspection');
+      const asked = await apiGet(lab, '/api/notes', agentToken);
+      say(`The API switched to introspection (its home page), the same replay: ${refusal(asked)}`);
+      say(
+        'Chapter 6’s trade-off, now with agents: an API that asks the AS refuses the replay at ' +
+          'once; one that checks JWTs alone accepts it until it expires, within 60 s, and never ' +
+          'later than the user’s own token: an exchange gives no longer life than its subject ' +
+          'token has left. The verdict below is for the API that asks.',
+      );
+      return asked.status === 200;
     },
   },
 };

@@ -51,7 +51,7 @@ describe.each(versionsFrom('v01'))('%s: every app', (version) => {
       const response = await request(url).get('/');
       expect(response.status).toBe(200);
       expect(response.text).toMatch(
-        /<title>[^<]*(Client|Authorization Server|Resource Server)[^<]*<\/title>/,
+        /<title>[^<]*(Client|Authorization Server|Resource Server|Agent)[^<]*<\/title>/,
       );
       expect(response.text).toContain(`class="role-${role}"`);
       expect(response.text).toContain(version);

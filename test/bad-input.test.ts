@@ -6,6 +6,16 @@ import type { RunningLab } from '../shared/lab.ts';
 import type { Browser, Page } from '../scripts/lib/browser.ts';
 import { logInAtAs, runFlow } from '../scripts/lib/flow.ts';
 import { startVersion, versionsFrom } from '../scripts/lib/lab.ts';
+import {
+  ACCESS_TOKEN_TYPE,
+  AGENT,
+  basic,
+  clientCredentials,
+  postToken,
+  TOKEN_EXCHANGE,
+  tokensFor,
+  type TokenResponse,
+} from '../scripts/lib/token.ts';
 import { has } from './helpers/versions.ts';
 
 const HOSTILE = [
@@ -111,15 +121,16 @@ describe.each(versionsFrom('v01'))('%s: hostile input', (version) => {
    * lives) of the resource server; check every answer.
    */
   async function sweep(
-    paths: { as: string[]; client: string[]; rs: string[] },
+    paths: { as: string[]; client: string[]; rs: string[]; agent?: string[] },
     send: (url: string, query: string) => Promise<Page>,
     each = queries,
   ) {
-    const rs = (lab.urls as Record<string, string>).rs;
+    const { rs, agent } = lab.urls as Record<string, string>;
     const urls = [
       ...paths.as.map((path) => `${lab.urls.as}${path}`),
       ...paths.client.map((path) => `${lab.urls.client}${path}`),
       ...(rs ? paths.rs.map((path) => `${rs}${path}`) : []),
+      ...(agent ? (paths.agent ?? []).map((path) => `${agent}${path}`) : []),
     ];
     for (const url of urls) {
       for (const query of each) expectSafe(await send(url, query), registered);
@@ -134,6 +145,7 @@ describe.each(versionsFrom('v01'))('%s: hostile input', (version) => {
         ),
         client: ['/callback', '/', '/login'],
         rs: ['/api/me', '/api/notes', '/'],
+        agent: ['/', '/tasks'],
       },
       (url, query) => browser.get(`${url}?${query}`),
     ));
@@ -143,8 +155,11 @@ describe.each(versionsFrom('v01'))('%s: hostile input', (version) => {
       has(version, 'v06') ? ['/introspect', '/keys/rotate', '/keys/retire'] : [],
       has(version, 'v07') ? ['/userinfo'] : [],
     ),
-    client: ['/notes', '/refresh', '/revoke', '/logout'],
+    client: ['/notes', '/refresh', '/revoke', '/logout'].concat(
+      has(version, 'v08') ? ['/tasks'] : [],
+    ),
     rs: ['/api/notes', '/mode'],
+    agent: ['/tasks'],
   };
 
   it('POST endpoints', () => sweep(postPaths, (url, query) => browser.postRaw(url, query)));
@@ -195,6 +210,125 @@ describe.each(versionsFrom('v01'))('%s: hostile input', (version) => {
           expect(page.headers.get('www-authenticate') ?? '').not.toMatch(ECHOED);
         }
       }
+    });
+  }
+
+  if (has(version, 'v08')) {
+    /** A user's token the agent may exchange, fresh (60-second tokens, a real clock). */
+    const userToken = async () =>
+      (await tokensFor(lab, { scope: 'openid profile notes:read notes:write' })).access_token;
+
+    /** The agent's answers carry the AS's refusal in `error`: it must not echo either. */
+    function expectQuiet(page: Page) {
+      if (!page.headers.get('content-type')?.includes('application/json')) return;
+      const { error } = JSON.parse(page.text) as { error?: unknown };
+      if (typeof error === 'string') expect(error, page.url).not.toMatch(ECHOED);
+    }
+
+    it('the agent’s POST /tasks with a hostile task, task_id or Authorization header', async () => {
+      const agent = (lab.urls as Record<string, string>).agent!;
+      const post = (form: string, authorization?: string) =>
+        browser.send(`${agent}/tasks`, {
+          method: 'POST',
+          type: 'application/x-www-form-urlencoded',
+          body: form,
+          ...(authorization ? { headers: { authorization } } : {}),
+        });
+      const token = await userToken();
+      for (const value of HOSTILE) {
+        for (const form of [
+          new URLSearchParams({ task: value }),
+          new URLSearchParams({ task: 'summarise', task_id: value }),
+          new URLSearchParams([
+            ['task', 'summarise'],
+            ['task', value],
+          ]),
+        ]) {
+          const page = await post(form.toString(), `Bearer ${token}`);
+          expectSafe(page, registered);
+          expectQuiet(page);
+        }
+        for (const authorization of [`Bearer ${value}`, value, `Basic ${value}`]) {
+          // What fetch can put in a header: visible ASCII and spaces.
+          if (!/^[\x20-\x7E]+$/.test(authorization)) continue;
+          const page = await post('task=summarise', authorization);
+          expectSafe(page, registered);
+          expectQuiet(page);
+          expect(page.status, authorization).toBeGreaterThanOrEqual(400);
+        }
+      }
+      // Not a form at all.
+      for (const [type, body] of [
+        ['application/json', '{"task":"summarise"}'],
+        ['application/json', '{'],
+        ['text/plain', 'task=summarise'],
+      ]) {
+        const page = await browser.send(`${agent}/tasks`, {
+          method: 'POST',
+          type: type!,
+          body: body!,
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expectSafe(page, registered);
+        expectQuiet(page);
+      }
+    });
+
+    it('the AS’s token exchange with junk in every parameter', async () => {
+      const agentAuth = basic(AGENT.id, AGENT.secret);
+      const actor = (await clientCredentials(lab, AGENT)).body as TokenResponse;
+      const rs = (lab.urls as Record<string, string>).rs!;
+      const valid = {
+        subject_token: await userToken(),
+        subject_token_type: ACCESS_TOKEN_TYPE,
+        actor_token: actor.access_token,
+        actor_token_type: ACCESS_TOKEN_TYPE,
+        requested_token_type: ACCESS_TOKEN_TYPE,
+        resource: rs,
+        audience: rs,
+        scope: 'notes:read',
+        task_id: 'task-1',
+        task: 'Summarise my notes',
+      };
+      const exchange = (form: URLSearchParams) =>
+        postToken(lab, form.toString(), agentAuth).then((response): Page => ({
+          url: `${lab.urls.as}/token`,
+          status: response.status,
+          headers: new Headers(response.headers as Record<string, string>),
+          location: response.headers.location,
+          text: response.text,
+        }));
+      expect(
+        (await exchange(new URLSearchParams({ grant_type: TOKEN_EXCHANGE, ...valid }))).status,
+      ).toBe(200);
+      // One parameter at a time, the rest valid; then each sent twice.
+      for (const name of Object.keys(valid)) {
+        for (const value of HOSTILE) {
+          const form = new URLSearchParams({ grant_type: TOKEN_EXCHANGE, ...valid, [name]: value });
+          expectSafe(await exchange(form), registered);
+          form.append(name, value);
+          expectSafe(await exchange(form), registered);
+        }
+      }
+      // Junk everywhere at once.
+      let seed = 11;
+      const next = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed % n;
+      };
+      for (let i = 0; i < 60; i++) {
+        const form = new URLSearchParams({ grant_type: TOKEN_EXCHANGE });
+        for (const name of Object.keys(valid)) {
+          if (next(3) > 0) form.append(name, HOSTILE[next(HOSTILE.length)]!);
+        }
+        const page = await exchange(form);
+        expectSafe(page, registered);
+        // 413 when the junk is more than a form may be.
+        expect([400, 413], page.text).toContain(page.status);
+      }
+      // A task description the AS accepted is shown on its home page: escaped.
+      const home = await browser.get(`${lab.urls.as}/`);
+      expectSafe(home, registered);
     });
   }
 

@@ -2,18 +2,20 @@
 // own tests are written by the same hands as the lab, and could share its misreadings of an
 // RFC; oauth4webapi (panva) was not. Here it plays the client and the resource server against
 // a fresh lab, from discovery (RFC 8414) to revocation (RFC 7009), and from v07 on as an
-// OpenID Connect relying party: discovery, a login with a nonce, the id_token, /userinfo. If
-// it refuses something the lab does, the lab is the one to fix: the step stays here as
-// it.fails, naming the rule.
+// OpenID Connect relying party: discovery, a login with a nonce, the id_token, /userinfo. From
+// v08 on it plays the agent too: client_credentials and a token exchange (RFC 8693), whose
+// token jose checks against the AS's keys. If it refuses something the lab does, the lab is
+// the one to fix: the step stays here as it.fails, naming the rule.
 
 import { createHash } from 'node:crypto';
-import { decodeProtectedHeader } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
 import { Browser } from '../scripts/lib/browser.ts';
 import { loggedInBrowser, throughAs, throughConsent } from '../scripts/lib/flow.ts';
 import { startVersion, versionsFrom } from '../scripts/lib/lab.ts';
+import { tokensFor } from '../scripts/lib/token.ts';
 
 type Lab = RunningLab<'as' | 'client' | 'rs'>;
 
@@ -391,6 +393,166 @@ describe.each(versionsFrom('v07'))(
       expect(oauth.getValidatedIdTokenClaims(result)!.auth_time).toBeGreaterThan(
         idToken.auth_time!,
       );
+    });
+  },
+);
+
+describe.each(versionsFrom('v08'))(
+  '%s: oauth4webapi plays the agent: client_credentials and token exchange (RFC 8693)',
+  (version) => {
+    let lab: Lab;
+    // The agent is a confidential client of its own (auth-server/clients.ts).
+    const agent: oauth.Client = { client_id: 'demo-agent' };
+    const agentAuth = oauth.ClientSecretBasic('agent-secret');
+    const subagent: oauth.Client = { client_id: 'demo-subagent' };
+    const subagentAuth = oauth.ClientSecretBasic('subagent-secret');
+    const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+    const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+    let as: oauth.AuthorizationServer;
+    let jwks: ReturnType<typeof createRemoteJWKSet>;
+    let own: oauth.TokenEndpointResponse;
+    let exchanged: oauth.TokenEndpointResponse;
+
+    beforeAll(async () => {
+      lab = await startVersion<'as' | 'client' | 'rs'>(version);
+    });
+    afterAll(() => lab.close());
+
+    /** A token exchange request as `client`, sent and processed by the library. */
+    async function exchange(
+      client: oauth.Client,
+      auth: oauth.ClientAuth,
+      parameters: Record<string, string>,
+    ) {
+      const response = await oauth.genericTokenEndpointRequest(
+        as,
+        client,
+        auth,
+        TOKEN_EXCHANGE,
+        { subject_token_type: ACCESS_TOKEN_TYPE, ...parameters },
+        insecure,
+      );
+      return oauth.processGenericTokenEndpointResponse(as, client, response);
+    }
+
+    it('discovers both grants in the metadata (RFC 8414 §2 grant_types_supported)', async () => {
+      const issuer = new URL(lab.urls.as);
+      const response = await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure });
+      as = await oauth.processDiscoveryResponse(issuer, response);
+      expect(as.grant_types_supported).toEqual(
+        expect.arrayContaining(['client_credentials', TOKEN_EXCHANGE]),
+      );
+      jwks = createRemoteJWKSet(new URL(as.jwks_uri!));
+    });
+
+    it('client_credentials (RFC 6749 §4.4): the agent’s own token, for the AS only, no refresh token', async () => {
+      const response = await oauth.clientCredentialsGrantRequest(
+        as,
+        agent,
+        agentAuth,
+        new URLSearchParams(),
+        insecure,
+      );
+      own = await oauth.processClientCredentialsResponse(as, agent, response);
+      expect(own.token_type).toBe('bearer');
+      expect(own.expires_in).toBeGreaterThan(0);
+      // RFC 6749 §4.4.3: a refresh token SHOULD NOT be included.
+      expect(own.refresh_token).toBeUndefined();
+      const { payload } = await jwtVerify(own.access_token, jwks, {
+        typ: 'at+jwt',
+        issuer: lab.urls.as,
+        audience: lab.urls.as,
+      });
+      expect(payload).toMatchObject({ sub: 'demo-agent', client_id: 'demo-agent' });
+      expect(payload.act).toBeUndefined();
+    });
+
+    it('a generic token exchange request (RFC 8693 §2.1, §2.2.1): issued_token_type, no refresh token', async () => {
+      const user = await tokensFor(lab, { scope: 'openid profile notes:read notes:write' });
+      exchanged = await exchange(agent, agentAuth, {
+        subject_token: user.access_token,
+        actor_token: own.access_token,
+        actor_token_type: ACCESS_TOKEN_TYPE,
+        resource: lab.urls.rs,
+        scope: 'notes:read',
+      });
+      expect(exchanged).toMatchObject({
+        token_type: 'bearer',
+        issued_token_type: ACCESS_TOKEN_TYPE,
+        scope: 'notes:read',
+      });
+      expect(exchanged.expires_in).toBeGreaterThan(0);
+      expect(exchanged.refresh_token).toBeUndefined();
+    });
+
+    it('the exchanged JWT checks out against the JWKS: typ at+jwt, iss, aud = the RS, and act (RFC 8693 §4.1)', async () => {
+      const { payload, protectedHeader } = await jwtVerify(exchanged.access_token, jwks, {
+        typ: 'at+jwt',
+        issuer: lab.urls.as,
+        audience: lab.urls.rs,
+      });
+      expect(protectedHeader.alg).toBe('RS256');
+      expect(payload).toMatchObject({
+        sub: 'user0',
+        client_id: 'demo-agent',
+        scope: 'notes:read',
+        aud: lab.urls.rs,
+        act: { sub: 'demo-agent' },
+      });
+      // And the library's own resource-server checks (RFC 9068 §4) agree.
+      const apiRequest = new Request(`${lab.urls.rs}/api/notes`, {
+        headers: { authorization: `Bearer ${exchanged.access_token}` },
+      });
+      const claims = await oauth.validateJwtAccessToken(as, apiRequest, lab.urls.rs, insecure);
+      expect(claims.act).toEqual({ sub: 'demo-agent' });
+      expect((await fetch(apiRequest)).status).toBe(200);
+    });
+
+    it('the sub-agent exchanges the agent’s token in turn: act nests (RFC 8693 §4.1)', async () => {
+      const response = await oauth.clientCredentialsGrantRequest(
+        as,
+        subagent,
+        subagentAuth,
+        new URLSearchParams(),
+        insecure,
+      );
+      const subOwn = await oauth.processClientCredentialsResponse(as, subagent, response);
+      const nested = await exchange(subagent, subagentAuth, {
+        subject_token: exchanged.access_token,
+        actor_token: subOwn.access_token,
+        actor_token_type: ACCESS_TOKEN_TYPE,
+        resource: lab.urls.rs,
+      });
+      const { payload } = await jwtVerify(nested.access_token, jwks, {
+        typ: 'at+jwt',
+        issuer: lab.urls.as,
+        audience: lab.urls.rs,
+      });
+      expect(payload).toMatchObject({
+        sub: 'user0',
+        client_id: 'demo-subagent',
+        scope: 'notes:read',
+        act: { sub: 'demo-subagent', act: { sub: 'demo-agent' } },
+      });
+      expect(decodeJwt(nested.access_token).exp).toBeLessThanOrEqual(
+        decodeJwt(exchanged.access_token).exp!,
+      );
+    });
+
+    it('a refusal reaches the library as an OAuth error: a wider scope → invalid_scope (RFC 8693 §2.2.2)', async () => {
+      const user = await tokensFor(lab, { scope: 'openid profile notes:read' });
+      const error = await exchange(agent, agentAuth, {
+        subject_token: user.access_token,
+        resource: lab.urls.rs,
+        scope: 'profile',
+      }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(error).toBeInstanceOf(oauth.ResponseBodyError);
+      expect((error as oauth.ResponseBodyError).status).toBe(400);
+      expect((error as oauth.ResponseBodyError).error).toBe('invalid_scope');
     });
   },
 );

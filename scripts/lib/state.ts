@@ -97,6 +97,20 @@ export interface AsState extends AppState<AsSession> {
   notes?: Record<string, Note[]>;
   /** v06+: the signing keys, private keys left out. */
   signingKeys?: Array<{ kid: string; status: 'next' | 'current' | 'previous'; createdAt: string }>;
+  /** v08+: the live access tokens, each token made by exchange under the one it came from. */
+  lineage?: LineageNode[];
+}
+
+/** v08+: one live access token in the AS's lineage tree. */
+export interface LineageNode {
+  jti: string;
+  client: string;
+  sub: string;
+  scope: string;
+  act?: { sub: string; act?: unknown };
+  /** The task's description. */
+  task?: string;
+  children: LineageNode[];
 }
 
 export interface Note {
@@ -105,11 +119,26 @@ export interface Note {
   via: string;
 }
 
+/** v06+: one line of the resource server's audit log, newest first. */
+export interface Decision {
+  request: string;
+  status: number;
+  outcome: string;
+  sub?: string;
+  /** v08+: the client the token was issued to, its scope and its `jti`. */
+  clientId?: string;
+  scope?: string;
+  jti?: string;
+  /** v08+: who acted for the user (RFC 8693 `act`), outermost first, and the task. */
+  actors?: string[];
+  taskId?: string;
+}
+
 /** v06+: the resource server's state. */
 export interface RsState extends AppState<Record<string, unknown>> {
   config: { resource: string; trustedIssuer: string; validation: 'jwt' | 'introspection' };
   keySet: { kids: string[]; fetchedAt: string };
-  decisions: Array<{ request: string; status: number; outcome: string; sub?: string }>;
+  decisions: Decision[];
   notes: Record<string, Note[]>;
 }
 
@@ -186,6 +215,27 @@ export async function clientTokens(
 /** v06+: the resource server's state. */
 export async function rsState(lab: RunningLab<'rs'>, browser = new Browser()): Promise<RsState> {
   return (await readState(lab.urls.rs, browser)) as RsState;
+}
+
+/** v08+: the AI agent's state: the calls it made and the tasks it did, newest first. */
+export interface AgentState extends AppState<Record<string, unknown>> {
+  identities: Array<{ clientId: string; name: string; ownToken?: string }>;
+  calls: Array<{ at: string; by: string; request: string; status: number; outcome: string }>;
+  outcomes: Array<{
+    task: string;
+    taskId: string;
+    result?: string;
+    error?: string;
+    chain: Array<{ holder: string; token: string }>;
+  }>;
+}
+
+/** v08+: the AI agent's state. */
+export async function agentState(
+  lab: RunningLab<'agent'>,
+  browser = new Browser(),
+): Promise<AgentState> {
+  return (await readState(lab.urls.agent, browser)) as AgentState;
 }
 
 /**

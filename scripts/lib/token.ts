@@ -15,6 +15,16 @@ export const DEMO = { id: 'demo-client', secret: 'demo-secret' };
 export const OTHER = { id: 'other-client', secret: 'other:secret%' };
 /** A registered client that may not use the authorization_code grant. */
 export const BATCH = { id: 'batch-job', secret: 'batch-secret' };
+/** v08+: the AI agent, registered for client_credentials and token exchange only. */
+export const AGENT = { id: 'demo-agent', secret: 'agent-secret' };
+/** v08+: the agent's helper, which may only ever read notes. */
+export const SUBAGENT = { id: 'demo-subagent', secret: 'subagent-secret' };
+/** v06+: the resource server's credentials, with which it asks the AS about tokens. */
+export const RESOURCE_SERVER = { id: 'resource-server', secret: 'resource-secret' };
+
+/** RFC 8693 §2.1: the grant type of a token exchange, and §3: the access token type. */
+export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 /** A successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {
@@ -24,6 +34,8 @@ export interface TokenResponse {
   scope?: string;
   /** v05+. */
   refresh_token?: string;
+  /** v08+, for a token exchange: what was issued (RFC 8693 §2.2.1). */
+  issued_token_type?: string;
 }
 
 /**
@@ -109,4 +121,64 @@ export function postToken(
   auth?: string | null,
 ) {
   return postAsClient(lab, '/token', form, auth);
+}
+
+/** A client's credentials, as above. */
+export interface Credentials {
+  id: string;
+  secret: string;
+}
+
+/** v08+: POST /token as `creds` with grant_type=client_credentials (RFC 6749 §4.4). */
+export function clientCredentials(
+  lab: RunningLab<'as'>,
+  creds: Credentials,
+  extra: Record<string, string> = {},
+) {
+  return postToken(
+    lab,
+    { grant_type: 'client_credentials', ...extra },
+    basic(creds.id, creds.secret),
+  );
+}
+
+/**
+ * v08+: POST /token as `creds` with the token-exchange grant (RFC 8693 §2.1) and `params`,
+ * exactly as given (an undefined one is left out): for requests that are wrong on purpose.
+ */
+export function tokenExchange(
+  lab: RunningLab<'as'>,
+  creds: Credentials,
+  params: Record<string, string | undefined>,
+) {
+  const form = new URLSearchParams({ grant_type: TOKEN_EXCHANGE });
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined) form.set(name, value);
+  }
+  return postToken(lab, form.toString(), basic(creds.id, creds.secret));
+}
+
+/**
+ * v08+: what an agent sends to act for the user of `subjectToken`, the way the lab's agent
+ * does: its own token (client_credentials) as the actor token, both token types, the lab's
+ * API as the resource, and `overrides` (an undefined one removes a parameter).
+ */
+export async function actFor(
+  lab: RunningLab<'as' | 'rs'>,
+  creds: Credentials,
+  subjectToken: string,
+  overrides: Record<string, string | undefined> = {},
+) {
+  const own = await clientCredentials(lab, creds);
+  if (own.status !== 200) {
+    throw new Error(`${creds.id} got no token of its own: ${JSON.stringify(own.body)}`);
+  }
+  return tokenExchange(lab, creds, {
+    subject_token: subjectToken,
+    subject_token_type: ACCESS_TOKEN_TYPE,
+    actor_token: (own.body as TokenResponse).access_token,
+    actor_token_type: ACCESS_TOKEN_TYPE,
+    resource: lab.urls.rs,
+    ...overrides,
+  });
 }

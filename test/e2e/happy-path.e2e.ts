@@ -146,6 +146,33 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
     expect(await page.textContent('body')).toContain('not registered');
     await shot(page, 'as-refuses-unregistered-redirect');
 
+    if (has(version, 'v08')) {
+      // An AI agent does a task for the user, with a token of its own (token exchange), and
+      // hands the reading to a sub-agent, which exchanges the agent's token in turn.
+      const urls = lab.urls as Record<string, string>;
+      await page.goto(lab.urls.client);
+      await page
+        .getByRole('button', { name: 'Summarise my notes, with a helper to read them' })
+        .click();
+      await page.waitForURL(`${lab.urls.client}/#assistant`);
+      const assistant = await page.textContent('#assistant');
+      expect(assistant).toContain('You have');
+      expect(assistant).toContain('demo-subagent, acting for the user through demo-agent');
+      await shot(page, 'client-assistant-chain');
+      await page.goto(urls.agent!);
+      await expect(page.title()).resolves.toContain('Agent');
+      expect(await page.textContent('body')).toContain('token exchange');
+      await shot(page, 'agent-home');
+      await page.goto(urls.rs!);
+      expect(await page.textContent('.decisions')).toContain(
+        'acting: demo-subagent, delegated by demo-agent',
+      );
+      await shot(page, 'rs-audit-agents');
+      await page.goto(`${lab.urls.as}/#lineage`);
+      expect(await page.textContent('#lineage')).toMatch(/demo-subagent\s+acting for\s+user0/);
+      await shot(page, 'as-lineage');
+    }
+
     if (has(version, 'v05')) {
       // The access token expires; the next page load refreshes it without the user noticing.
       clock.advance(EXPIRED_MS);
@@ -161,6 +188,12 @@ describe.each(versionsFrom('v01'))('%s in Chromium', (version) => {
         await page.locator('ul.notes').waitFor();
         expect(await page.textContent('ul.notes')).toContain('analytical engine');
         await shot(page, 'client-revoked-token-still-accepted');
+        if (has(version, 'v08')) {
+          // The agents' tokens were made from this grant's: revoked with it, at every depth.
+          await page.goto(`${lab.urls.as}/#lineage`);
+          expect(await page.textContent('#lineage')).not.toMatch(/acting\s+for/);
+          await shot(page, 'as-lineage-after-revoke');
+        }
         clock.advance(EXPIRED_MS);
         await page.goto(lab.urls.client);
       }

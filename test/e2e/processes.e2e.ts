@@ -1,16 +1,19 @@
 // The newest version the way a learner runs it: `npm run vNN` starts every app as its own
-// process (three from v06: AS, resource server, client), and a real browser goes through the
-// whole flow across them. The other browser tests run the apps in one process (startLab).
+// process (three from v06: AS, resource server, client; four from v08, with the agent), and a
+// real browser goes through the whole flow across them. The other browser tests run the apps in one process (startLab).
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listVersions, repoRoot } from '../../scripts/versions.mjs';
+import { listVersions, repoRoot, versionsDir } from '../../scripts/versions.mjs';
 import { launchChromium, screenshotter } from './browser.ts';
 
 const version = listVersions().at(-1)!;
+const hasAgent = existsSync(path.join(versionsDir, version, 'agent'));
 
 let browser: Browser;
 beforeAll(async () => {
@@ -21,14 +24,15 @@ afterAll(async () => {
 });
 
 describe(`${version} as separate processes`, () => {
-  const ports = { client: 0, as: 0, rs: 0 };
+  const ports = { client: 0, as: 0, rs: 0, ...(hasAgent ? { agent: 0 } : {}) };
   let lab: ReturnType<typeof spawn>;
   beforeAll(async () => {
-    const probes = [0, 1, 2].map(() => net.createServer().listen(0, '127.0.0.1'));
+    const probes = [0, 1, 2, 3].map(() => net.createServer().listen(0, '127.0.0.1'));
     await Promise.all(probes.map((probe) => once(probe, 'listening')));
-    [ports.client, ports.as, ports.rs] = probes.map(
+    const [client, as, rs, agent] = probes.map(
       (probe) => (probe.address() as net.AddressInfo).port,
-    ) as [number, number, number];
+    ) as [number, number, number, number];
+    Object.assign(ports, { client, as, rs }, hasAgent ? { agent } : {});
     await Promise.all(probes.map((probe) => new Promise((resolve) => probe.close(resolve))));
     lab = spawn(process.execPath, ['scripts/run.mjs', version], {
       cwd: repoRoot,
@@ -37,6 +41,8 @@ describe(`${version} as separate processes`, () => {
         CLIENT_PORT: String(ports.client),
         AS_PORT: String(ports.as),
         RS_PORT: String(ports.rs),
+        // Never the default 9003: a learner's own lab may be running there.
+        AGENT_PORT: String(agent),
       },
       detached: true,
       stdio: 'ignore',
@@ -77,9 +83,17 @@ describe(`${version} as separate processes`, () => {
     await page.goto(client);
     expect(await page.textContent('ul.notes')).toContain('analytical engine');
     await shot(page, 'client-notes');
+    if (hasAgent) {
+      // The agent, a process of its own, does a task with a token it got by exchange.
+      await page.getByRole('button', { name: 'Summarise my notes', exact: true }).click();
+      await page.waitForURL(`${client}/#assistant`);
+      expect(await page.textContent('#assistant')).toContain('You have');
+      await shot(page, 'client-task');
+    }
     if (ports.rs) {
       await page.goto(`http://localhost:${ports.rs}`);
       expect(await page.textContent('.decisions')).toContain('GET /api/notes');
+      if (hasAgent) expect(await page.textContent('.decisions')).toContain('acting: demo-agent');
       await shot(page, 'rs-decisions');
     }
     await context.close();
