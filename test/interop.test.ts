@@ -238,6 +238,19 @@ describe.each(versionsFrom('v07'))(
     }
 
     /** The browser at the authorization endpoint, through login and consent: the callback URL. */
+    /** Redeem a callback's code, the way a relying party does (Core §3.1.3). */
+    function redeem(params: URLSearchParams, codeVerifier: string) {
+      return oauth.authorizationCodeGrantRequest(
+        as,
+        client,
+        clientAuth,
+        params,
+        redirectUri,
+        codeVerifier,
+        insecure,
+      );
+    }
+
     async function callbackUrlFor(url: URL, expectLogin: boolean) {
       const first = await browser.get(url.href);
       // Logged out, or asked for a fresh login: the AS's login form comes first.
@@ -277,15 +290,7 @@ describe.each(versionsFrom('v07'))(
       expect(() => oauth.validateAuthResponse(as, client, foreign, state)).toThrow(/iss/);
       const params = oauth.validateAuthResponse(as, client, callbackUrl, state);
 
-      const response = await oauth.authorizationCodeGrantRequest(
-        as,
-        client,
-        clientAuth,
-        params,
-        redirectUri,
-        codeVerifier,
-        insecure,
-      );
+      const response = await redeem(params, codeVerifier);
       // Core §3.1.3.7: iss, aud, azp, exp, iat, nonce, and the algorithm the client expects.
       tokens = await oauth.processAuthorizationCodeResponse(as, client, response, {
         expectedNonce: nonce,
@@ -355,15 +360,7 @@ describe.each(versionsFrom('v07'))(
         await callbackUrlFor(url, false),
         state,
       );
-      const response = await oauth.authorizationCodeGrantRequest(
-        as,
-        client,
-        clientAuth,
-        params,
-        redirectUri,
-        codeVerifier,
-        insecure,
-      );
+      const response = await redeem(params, codeVerifier);
       const result = await oauth.processAuthorizationCodeResponse(as, client, response, {
         expectedNonce: nonce,
         maxAge: 300,
@@ -376,15 +373,7 @@ describe.each(versionsFrom('v07'))(
       await new Promise((resolve) => setTimeout(resolve, 1_100));
       const { url, codeVerifier, state, nonce } = await authorizationRequest({ prompt: 'login' });
       const params = oauth.validateAuthResponse(as, client, await callbackUrlFor(url, true), state);
-      const response = await oauth.authorizationCodeGrantRequest(
-        as,
-        client,
-        clientAuth,
-        params,
-        redirectUri,
-        codeVerifier,
-        insecure,
-      );
+      const response = await redeem(params, codeVerifier);
       const result = await oauth.processAuthorizationCodeResponse(as, client, response, {
         expectedNonce: nonce,
         maxAge: 0,
