@@ -211,6 +211,10 @@ describe.each(versionsFrom('v07'))('%s: the client checks the id_token', (versio
       await expectRefused(await logInWith(idTokenWith({}, { typ: 'at+jwt' })), 'typ');
     });
 
+    it('no typ at all is fine: OpenID Connect sets none (RFC 7519 §5.1: optional)', async () => {
+      await expectSignedIn(await logInWith(idTokenWith({}, { typ: undefined })));
+    });
+
     it('missing: a token response without an id_token', async () => {
       await expectRefused(await logInWith(async () => undefined), 'missing');
     });

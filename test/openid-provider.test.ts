@@ -455,9 +455,21 @@ describe.each(versionsFrom('v07'))('%s: OpenID Provider', (version) => {
       expect(params.has('code')).toBe(false);
     });
 
+    it('prompt=consent shows the consent page though consent is remembered', async () => {
+      const browser = await loggedInBrowser(lab);
+      await throughConsent(browser, await authorize(browser, { scope: 'openid profile' }));
+      const remembered = await authorize(browser, { scope: 'openid profile', state: 'C1' });
+      expect(callbackParams(remembered).get('state')).toBe('C1');
+      const asked = await authorize(browser, { scope: 'openid profile', prompt: 'consent' });
+      expect(asked.location).toBe('/consent');
+      const params = callbackParams(await throughConsent(browser, asked));
+      expect(params.has('code')).toBe(true);
+      expect(params.get('iss')).toBe(lab.urls.as);
+    });
+
     it('an unsupported prompt value → error=invalid_request at the client, with iss and state', async () => {
       const browser = await loggedInBrowser(lab);
-      for (const prompt of ['consent', 'select_account', 'login none', 'LOGIN']) {
+      for (const prompt of ['select_account', 'login none', 'LOGIN']) {
         const page = await authorize(browser, { scope: 'openid', prompt, state: 'N3' });
         const params = callbackParams(page);
         expect(params.get('error'), prompt).toBe('invalid_request');

@@ -296,6 +296,36 @@ describe.each(versionsFrom('v08'))('%s: token exchange (RFC 8693)', (version) =>
       expectRefused(await actFor(lab, AGENT, subject, { audience: evil }), 'invalid_target');
     });
 
+    it('resource and audience may repeat (RFC 8693 §2.1): one target named twice is fine; two targets → 400 invalid_target', async () => {
+      const params = new URLSearchParams({
+        grant_type: TOKEN_EXCHANGE,
+        subject_token: await userToken(),
+        subject_token_type: ACCESS_TOKEN_TYPE,
+        actor_token: await ownToken(AGENT),
+        actor_token_type: ACCESS_TOKEN_TYPE,
+        scope: 'notes:read',
+      });
+      const send = (targets: Array<[string, string]>) => {
+        const form = new URLSearchParams(params);
+        for (const [name, value] of targets) form.append(name, value);
+        return postToken(lab, form.toString(), basic(AGENT.id, AGENT.secret));
+      };
+      const rs = lab.urls.rs;
+      const same = await send([
+        ['resource', rs],
+        ['resource', rs],
+        ['audience', rs],
+      ]);
+      expect(same.status, JSON.stringify(same.body)).toBe(200);
+      expect(decodeJwt(same.body.access_token).aud).toBe(rs);
+      const two = await send([
+        ['resource', rs],
+        ['resource', 'http://evil.example'],
+      ]);
+      expectRefused(two, 'invalid_target');
+      expect(two.body.error_description).toMatch(/one resource at a time/);
+    });
+
     it('the AS itself as the audience (the user’s token is for /userinfo, the agent’s may not be) → 400 invalid_target', async () => {
       const subject = await userToken();
       expect(decodeJwt(subject).aud).toContain(lab.urls.as);

@@ -3,7 +3,14 @@
 // page says which one, and nobody is logged in.
 
 import { createHash } from 'node:crypto';
-import { createLocalJWKSet, errors, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import {
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 
 /** Which check failed, and why, in words. */
 export class IdTokenError extends Error {
@@ -39,14 +46,19 @@ const MAX_AGE_OF_ID_TOKEN_S = 300;
 
 export async function validateIdToken(idToken: string, expected: Expected): Promise<JWTPayload> {
   const { issuer, clientId, nonce, accessToken, maxAge, now } = expected;
+  // typ: OpenID Connect sets none, and RFC 7519 §5.1 makes it optional, so a missing one is
+  // fine; one that names another kind of JWT (at+jwt: an access token signed by the same keys)
+  // is refused before anything else.
+  const typ = headerOf(idToken).typ;
+  if (typ !== undefined && !/^(application\/)?jwt$/i.test(typ)) {
+    throw new IdTokenError('typ', 'This is not an id_token: its typ names another kind of JWT.');
+  }
   let payload: JWTPayload;
   try {
     // Steps 2, 3, 6, 7, 9, 10: iss exact, aud has this client, signature with the AS's key and
-    // an allowed algorithm, not expired, issued recently. typ JWT, so an access token
-    // (at+jwt) signed by the same keys does not pass for an id_token.
+    // an allowed algorithm, not expired, issued recently.
     ({ payload } = await jwtVerify(idToken, createLocalJWKSet({ keys: expected.keys }), {
       algorithms: ALGORITHMS,
-      typ: 'JWT',
       issuer,
       audience: clientId,
       requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
@@ -90,6 +102,15 @@ export async function validateIdToken(idToken: string, expected: Expected): Prom
   return payload;
 }
 
+/** The JOSE header, or a format error: the typ check reads it before the signature. */
+function headerOf(idToken: string) {
+  try {
+    return decodeProtectedHeader(idToken);
+  } catch {
+    throw new IdTokenError('format', 'The id_token is not a well-formed signed JWT.');
+  }
+}
+
 /** Core §3.1.3.6: base64url of the left half of the SHA-256 of the access token. */
 export function atHash(accessToken: string): string {
   const digest = createHash('sha256').update(accessToken, 'ascii').digest();
@@ -108,7 +129,6 @@ function failed(err: unknown): IdTokenError {
     const reasons: Record<string, string> = {
       iss: 'The id_token was issued by another authorization server than the one this login used.',
       aud: 'The id_token is not meant for this client: its aud does not name it.',
-      typ: 'This is not an id_token: its typ header is not JWT (an access token, perhaps).',
       iat: 'The id_token was issued too long ago, or in the future.',
       nbf: 'The id_token is not valid yet.',
     };

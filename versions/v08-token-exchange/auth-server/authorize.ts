@@ -89,7 +89,8 @@ export function authorizeRoutes({
       throw err;
     }
     // OpenID Connect Core §3.1.2.1: prompt=login and max_age ask for a fresh login;
-    // prompt=none for no page at all. Read first: they decide whether the user logs in now.
+    // prompt=consent for the consent page even when consent is remembered; prompt=none for no
+    // page at all. Read first: they decide whether the user logs in now.
     let login: LoginRequest;
     try {
       login = readLoginRequest(query);
@@ -145,7 +146,7 @@ export function authorizeRoutes({
       nonce: login.nonce,
     };
     const granted = consents.get(consentKey(user.username, client.clientId)) ?? [];
-    if (scopes.every((scope) => granted.includes(scope))) {
+    if (login.prompt !== 'consent' && scopes.every((scope) => granted.includes(scope))) {
       return issueCode(req, res, codes, request, issuer);
     }
     if (login.prompt === 'none') {
@@ -196,7 +197,7 @@ export function issueCode(
 
 /** What an OpenID Connect request says about the login (Core §3.1.2.1). */
 interface LoginRequest {
-  prompt: 'login' | 'none' | undefined;
+  prompt: 'login' | 'consent' | 'none' | undefined;
   /** Seconds: the user must have logged in at most this long ago. */
   maxAge: number | undefined;
   nonce: string | undefined;
@@ -206,9 +207,12 @@ interface LoginRequest {
 function readLoginRequest(query: Record<string, unknown>): LoginRequest {
   const state = oneParam(query, 'state');
   const prompt = oneParam(query, 'prompt');
-  // lab: `consent` and `select_account` are not supported; say so rather than ignore them.
-  if (prompt !== undefined && prompt !== 'login' && prompt !== 'none') {
-    throw new OAuthError('invalid_request', 'This server supports prompt=login and prompt=none.');
+  // lab: `select_account` is not supported (one account per browser); say so, not ignore it.
+  if (prompt !== undefined && prompt !== 'login' && prompt !== 'consent' && prompt !== 'none') {
+    throw new OAuthError(
+      'invalid_request',
+      'This server supports prompt=login, prompt=consent and prompt=none.',
+    );
   }
   const maxAgeParam = oneParam(query, 'max_age');
   if (maxAgeParam !== undefined && !/^\d{1,9}$/.test(maxAgeParam)) {

@@ -31,6 +31,8 @@ export interface PendingLogin {
   nonce: string;
   /** The AS this login went to: the `iss` its response must name (RFC 9207 §2.4). */
   issuer: string;
+  /** That AS's endpoints, as discovered at /login: the code goes to its token endpoint only. */
+  endpoints: Pick<AuthorizationServer, 'tokenEndpoint' | 'jwksUri' | 'userinfoEndpoint'>;
   /** Whether that AS promised `iss` in its responses (RFC 9207 §3). */
   issRequired: boolean;
   /** The max_age this login asked for, if any. */
@@ -139,6 +141,11 @@ export function loginRoutes({
       verifier,
       nonce,
       issuer: as.issuer,
+      endpoints: {
+        tokenEndpoint: as.tokenEndpoint,
+        jwksUri: as.jwksUri,
+        userinfoEndpoint: as.userinfoEndpoint,
+      },
       issRequired: as.issParameterSupported,
       maxAge,
       startedAt: new Date().toISOString(),
@@ -218,7 +225,10 @@ export function loginRoutes({
     }
 
     // Step 3: redeem the code on the back channel, with the verifier (RFC 7636 §4.5).
-    const tokenResult = await requestTokens(req, credentials, {
+    // Redeemed where the issuer this login went to takes codes (RFC 9700 §4.4.2), not wherever
+    // the latest discovery pointed.
+    const redeemAt = { ...credentials, tokenEndpoint: pending.endpoints.tokenEndpoint };
+    const tokenResult = await requestTokens(req, redeemAt, {
       grant_type: 'authorization_code',
       code,
       redirect_uri: redirectUri,
@@ -235,7 +245,7 @@ export function loginRoutes({
         if (!(err instanceof IdTokenError)) throw err;
         // Tokens nobody will use: the refresh token is revoked, so they die at the AS too.
         const { refresh_token: refresh } = tokenResult.tokens;
-        if (refresh) await revokeToken(req, credentials, refresh, 'refresh_token');
+        if (refresh) await revokeToken(req, redeemAt, refresh, 'refresh_token');
         res.status(400).render('error', {
           title: 'Login refused: the id_token failed a check',
           error: `invalid_id_token (${err.check})`,
@@ -281,7 +291,7 @@ export function loginRoutes({
     if (!idToken) throw new IdTokenError('missing', 'The token response has no id_token.');
     const jwks = await backChannel(req, {
       method: 'GET',
-      url: as.jwksUri,
+      url: pending.endpoints.jwksUri,
       headers: {},
       to: 'Authorization Server',
       titles: {
@@ -302,7 +312,7 @@ export function loginRoutes({
     });
     const userinfo = await backChannel(req, {
       method: 'GET',
-      url: as.userinfoEndpoint,
+      url: pending.endpoints.userinfoEndpoint,
       headers: { Authorization: `Bearer ${tokenResponse.access_token}` },
       to: 'Authorization Server',
       titles: {

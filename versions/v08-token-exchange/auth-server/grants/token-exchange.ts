@@ -67,14 +67,22 @@ export async function tokenExchange(
     throw invalidRequest(`Delegation deeper than ${MAX_DELEGATION_DEPTH} agents is refused.`);
   }
 
-  // The audience: one registered resource the subject token is for and the agent may reach
-  // (RFC 8693 §2.1 `resource` or `audience`; §2.2.2 invalid_target).
-  const asked = [oneParam(body, 'resource'), oneParam(body, 'audience')].filter(
-    (value) => value !== undefined,
+  // The audience: one registered resource the subject token is for and the agent may reach.
+  // RFC 8693 §2.1: `resource` and `audience` may each repeat; lab: one target per token, so
+  // naming several is §2.2.2's invalid_target.
+  const asked = new Set(
+    ['resource', 'audience'].flatMap((name) =>
+      [body[name] ?? []].flat().filter((value) => typeof value === 'string' && value !== ''),
+    ) as string[],
   );
-  const target = asked[0] ?? subject.record.resources[0];
+  if (asked.size > 1) {
+    throw new OAuthError(
+      'invalid_target',
+      'This server issues a token for one resource at a time.',
+    );
+  }
+  const target = [...asked][0] ?? subject.record.resources[0];
   if (
-    asked.some((value) => value !== target) ||
     !target ||
     !subject.record.resources.includes(target) ||
     !profile.audiences.includes(target)
