@@ -4,6 +4,7 @@
 // Everything runs in this process on 127.0.0.1, on free ports: no running lab is touched.
 
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   decodeJwt,
   decodeProtectedHeader,
@@ -35,7 +36,7 @@ import {
   submitClientForm,
   throughAs,
 } from './lib/flow.ts';
-import { startVersion } from './lib/lab.ts';
+import { startVersion, versionNumber } from './lib/lab.ts';
 import { HONEST, HOSTILE, startMixUp } from './lib/mixup-client.ts';
 import { startNaiveAgent } from './lib/naive-agent.ts';
 import { naiveSignIn } from './lib/naive-rp.ts';
@@ -56,10 +57,12 @@ import {
 } from './lib/token.ts';
 import { findVersion, listVersions, versionsDir } from './versions.mjs';
 
-interface Attack {
+export interface Attack {
   /** The first version that stops it. */
   fixedIn: string;
   summary: string;
+  /** What in `fixedIn` stops it, with the RFC section (npm run attacks, docs/attacks.md). */
+  stoppedBy: string;
   /**
    * Runs the attack, narrating with say(): true when the attacker got what they wanted,
    * 'n/a' when the version lacks what the attack targets (no token endpoint yet, say).
@@ -255,13 +258,20 @@ async function taskWithLabAgent(lab: LabWithRs, say: (line: string) => void, bro
   return write.status === 201 || me.status === 200 || info.status === 200;
 }
 
-const attacks: Record<string, Attack> = {
+export const attacks: Record<string, Attack> = {
   'open-redirect': {
     fixedIn: 'v01',
     summary: 'make the AS redirect a user (with a code) to the attacker’s site',
-    async run(lab, say) {
+    stoppedBy:
+      'exact match of redirect_uri against the client’s registered ones; a refusal page at the AS, no redirect (RFC 9700 §2.1, RFC 6749 §4.1.2.1)',
+    async run(lab, say, version) {
       const victim = await loggedInBrowser(lab);
-      const url = authorizeUrl(lab, { redirect_uri: 'http://evil.example/callback' });
+      // PKCE parameters only for the versions that have PKCE (v03 on), as their client sends.
+      const noPkce = { code_challenge: undefined, code_challenge_method: undefined };
+      const url = authorizeUrl(lab, {
+        redirect_uri: 'http://evil.example/callback',
+        ...(versionNumber(version) < 3 ? noPkce : {}),
+      });
       say(`The attacker sends the victim a link to the real AS:\n    ${url}`);
       const page = await victim.get(url);
       say(
@@ -273,6 +283,7 @@ const attacks: Record<string, Attack> = {
   'login-csrf': {
     fixedIn: 'v02',
     summary: 'slip the attacker’s own authorization code into the victim’s session',
+    stoppedBy: 'the client’s state check at the callback (RFC 6749 §10.12)',
     async run(lab, say) {
       const attacker = await runFlow(lab, { username: 'user1', land: false });
       say(
@@ -291,6 +302,7 @@ const attacks: Record<string, Attack> = {
   'login-csrf-as': {
     fixedIn: 'v02',
     summary: 'log the victim into the AS as the attacker, with a form posted from another site',
+    stoppedBy: 'a CSRF token in the AS login form (RFC 6749 §10.12)',
     async run(lab, say) {
       const victim = new Browser();
       const posted = await victim.post(`${lab.urls.as}/login`, {
@@ -314,6 +326,8 @@ const attacks: Record<string, Attack> = {
   'code-injection': {
     fixedIn: 'v03',
     summary: 'inject a stolen code into the attacker’s own flow at the real client',
+    stoppedBy:
+      'PKCE: the AS redeems a code only with the verifier of the login that asked for it (RFC 7636 §4.6)',
     async run(lab, say) {
       const victim = await runFlow(lab, { username: 'user0', land: false });
       const stolen = victim.params.get('code')!;
@@ -337,6 +351,8 @@ const attacks: Record<string, Attack> = {
   'code-replay': {
     fixedIn: 'v03',
     summary: 'redeem an already-used code a second time',
+    stoppedBy:
+      'one-time codes: a second redemption gets invalid_grant and revokes the tokens of the first (RFC 6749 §4.1.2)',
     async run(lab, say) {
       const code = await freshCode(lab);
       const first = await postToken(lab, codeForm(lab, code));
@@ -357,6 +373,8 @@ const attacks: Record<string, Attack> = {
   'no-token': {
     fixedIn: 'v04',
     summary: 'read a user’s notes without a token, or with a made-up one',
+    stoppedBy:
+      'the API checks the Bearer token of every call: 401 and a WWW-Authenticate challenge (RFC 6750 §3)',
     async run(lab, say) {
       const bare = await request(apiUrl(lab)).get('/api/notes');
       if (bare.status === 404) {
@@ -376,7 +394,13 @@ const attacks: Record<string, Attack> = {
   'refresh-replay': {
     fixedIn: 'v05',
     summary: 'keep using a stolen token after the victim noticed nothing',
+    stoppedBy:
+      'refresh token rotation with reuse detection: the whole family is revoked (RFC 9700 §4.14.2)',
     async run(lab, say) {
+      if ((await request(apiUrl(lab)).get('/api/notes')).status === 404) {
+        say('This version has no API yet: a stolen token opens nothing.');
+        return 'n/a';
+      }
       const { browser } = await runFlow(lab);
       const tokens = await clientTokens(lab, browser);
       if (!tokens.refresh_token) {
@@ -393,14 +417,40 @@ const attacks: Record<string, Attack> = {
       say(
         `The real client refreshes with the same token: ${client.status} ${client.body.error ?? ''}`,
       );
+      if ((lab.urls as Record<string, string>).rs) {
+        // v06+: an API that checks JWTs by itself cannot know the AS revoked one (chapter 6).
+        await setValidation(lab, 'jwt');
+        const local = await apiGet(lab, '/api/me', thief.body.access_token);
+        say(
+          `The API checks JWTs by itself (its default): the thief's new access token gets ` +
+            (local.status === 200
+              ? '200 still, until it expires within 60 s: nothing in it says the AS revoked it.'
+              : `${local.status}.`),
+        );
+        const again = await postRefresh(lab, thief.body.refresh_token);
+        say(
+          `The thief refreshes with its new refresh token: ${again.status} ` +
+            (again.status === 200 ? 'and a fresh pair.' : `${again.body.error}: no more tokens.`),
+        );
+        if (again.status === 200) return true;
+        await setValidation(lab, 'introspection');
+        say(
+          'The API switched to introspection (its home page): the verdict is for the API that asks.',
+        );
+      }
       const after = await apiGet(lab, '/api/me', thief.body.access_token);
-      say(`The thief's new access token now: ${after.status}. The whole family is revoked.`);
+      say(
+        `The thief's new access token now: ${after.status}. ` +
+          (after.status === 200 ? 'It still works.' : 'The whole family is revoked.'),
+      );
       return after.status === 200;
     },
   },
   'jwt-forgery': {
     fixedIn: 'v06',
     summary: 'forge a JWT access token: alg none, HS256 with the public key, another key',
+    stoppedBy:
+      'the RS verifies every JWT’s signature with the AS’s published keys, RS256 alone (RFC 9068 §4, RFC 8725 §3.1)',
     async run(lab, say) {
       const rs = (lab.urls as Record<string, string>).rs;
       if (!rs) {
@@ -447,6 +497,7 @@ const attacks: Record<string, Attack> = {
   'mix-up': {
     fixedIn: 'v07',
     summary: 'a hostile AS gets a client that knows it to send it a code the honest AS issued',
+    stoppedBy: 'iss in the authorization response, checked by the client (RFC 9207 §2.4)',
     async run(_lab, say, version) {
       const { client, honest, hostile, close } = await startMixUp(version);
       try {
@@ -555,6 +606,7 @@ const attacks: Record<string, Attack> = {
   'id-token-replay': {
     fixedIn: 'v07',
     summary: 'log in as the victim with their id_token from an earlier login',
+    stoppedBy: 'the client’s nonce check on the id_token (OpenID Connect Core §3.1.3.7)',
     async run(lab, say, version) {
       if (!(await speaksOpenIdConnect(lab))) {
         say('There are no id_tokens yet: the client learns who logged in from /api/me, with');
@@ -599,6 +651,8 @@ const attacks: Record<string, Attack> = {
   'access-token-as-login': {
     fixedIn: 'v07',
     summary: 'log in with tokens another app got; call the API with an id_token',
+    stoppedBy:
+      'the client’s id_token checks, typ and aud (OpenID Connect Core §3.1.3.7); the API’s typ check (RFC 9068 §4)',
     async run(lab, say, version) {
       if (!(await speaksOpenIdConnect(lab))) {
         say('There is no id_token yet: access tokens are all there is, and the client learns');
@@ -657,6 +711,8 @@ const attacks: Record<string, Attack> = {
   'agent-forwarding': {
     fixedIn: 'v08',
     summary: 'an agent handed the user’s own token can do all the user granted, not just its task',
+    stoppedBy:
+      'token exchange: the agent acts with a token of its own, the task’s scope, the API alone, named in act (RFC 8693 §2.1, §4.1)',
     async run(lab, say) {
       if ((await request(apiUrl(lab)).get('/api/notes')).status === 404) {
         say('This version has no API yet: there is nothing for an agent to do with a token.');
@@ -680,6 +736,8 @@ const attacks: Record<string, Attack> = {
   'agent-scope-escalation': {
     fixedIn: 'v08',
     summary: 'an agent, or its sub-agent, asks the token exchange for more than it may hold',
+    stoppedBy:
+      'the exchange grants at most the subject token’s scope and the agent’s profile: invalid_scope (RFC 8693 §2.2.2)',
     async run(plain, say) {
       if (!(await offersTokenExchange(plain))) return noExchange(say);
       const lab = plain as LabWithRs;
@@ -732,13 +790,17 @@ const attacks: Record<string, Attack> = {
           `${granted(wider)}`,
       );
       escalated ||= up.status === 200 || wider.status === 200;
-      say('A token made by exchange has at most its subject token’s scope, at every hop.');
+      if (!escalated) {
+        say('A token made by exchange has at most its subject token’s scope, at every hop.');
+      }
       return escalated;
     },
   },
   'stolen-actor-token': {
     fixedIn: 'v08',
     summary: 'one agent presents another agent’s stolen token as its actor token',
+    stoppedBy:
+      'the actor_token must be the authenticated caller’s own: invalid_request (RFC 8693 §2.1)',
     async run(plain, say) {
       if (!(await offersTokenExchange(plain))) return noExchange(say);
       const lab = plain as LabWithRs;
@@ -748,7 +810,7 @@ const attacks: Record<string, Attack> = {
       const claims = decodeJwt(stolen);
       say(
         `demo-agent's own token, from client_credentials: sub ${claims.sub}, aud ` +
-          `${JSON.stringify(claims.aud)}, scope "${String(claims.scope)}". It leaks: a log ` +
+          `${JSON.stringify(claims.aud)}, ${claims.scope === undefined ? 'no scope' : `scope "${String(claims.scope)}"`}. It leaks: a log ` +
           'line, a crash report. The thief also holds user0’s token, handed to it for a task.',
       );
       const form = { subject: user, actor: stolen, scope: 'notes:write', resource: lab.urls.rs };
@@ -784,6 +846,7 @@ const attacks: Record<string, Attack> = {
   'delegation-depth': {
     fixedIn: 'v08',
     summary: 'hand a task on from agent to agent, three deep',
+    stoppedBy: 'a depth limit on the act chain, two agents: invalid_request (RFC 8693 §4.1)',
     async run(plain, say) {
       if (!(await offersTokenExchange(plain))) return noExchange(say);
       const lab = plain as LabWithRs;
@@ -822,6 +885,8 @@ const attacks: Record<string, Attack> = {
   'replay-after-logout': {
     fixedIn: 'v08',
     summary: 'replay an agent’s exchanged token after the user logged out',
+    stoppedBy:
+      'logout revokes the login’s family, exchanged tokens included; the API that introspects refuses them (RFC 7009 §2.1, RFC 7662 §2.2)',
     async run(plain, say) {
       if (!(await offersTokenExchange(plain))) return noExchange(say);
       const lab = plain as LabWithRs;
@@ -871,42 +936,84 @@ const attacks: Record<string, Attack> = {
   },
 };
 
-const [name, requested] = process.argv.slice(2);
-const attack = name ? attacks[name] : undefined;
-if (!attack) {
-  console.error(
-    'Usage: npm run attack <name> [version]\n\nAttacks, and the version that stops each:',
-  );
-  for (const [key, { fixedIn, summary }] of Object.entries(attacks)) {
-    console.error(`  ${key.padEnd(22)} ${fixedIn}  ${summary}`);
-  }
-  process.exit(name ? 1 : 0);
+/** What an attack came to against one version: what `npm run attacks` puts in a cell. */
+export type Outcome = 'works' | 'refused' | 'n/a';
+
+export interface AttackResult {
+  outcome: Outcome;
+  /** Everything the narration said, in order. */
+  said: string[];
+  /** Its last line: what the narration gives as the reason, at the outcome. */
+  reason: string;
 }
 
-const fixNumber = Number(attack.fixedIn.slice(1));
-const versions = requested
-  ? [findVersion(requested)]
-  : [fixNumber - 1, fixNumber].map((n) => findVersion(`v${n}`)).filter(Boolean);
-if (versions.some((version) => !version)) {
-  console.error(
-    `There is no version called "${requested}". Versions: ${listVersions().join(', ')}`,
-  );
-  process.exit(1);
-}
-
-for (const version of versions as string[]) {
-  console.log(`\n== ${name} against ${version}`);
+/**
+ * Run the attack `name` against `version` (a folder name) on a lab of its own, on free
+ * ports, narrating to `say` (by default, quietly: the lines are only returned).
+ */
+export async function runAttack(
+  name: string,
+  version: string,
+  say: (line: string) => void = () => {},
+): Promise<AttackResult> {
+  const attack = attacks[name];
+  if (!attack) throw new Error(`There is no attack called "${name}"`);
+  const said: string[] = [];
   const lab = await startVersion(version);
   try {
-    const worked = await attack.run(lab, (line) => console.log(`  ${line}`), version);
-    console.log(
-      worked === 'n/a'
-        ? `  – nothing to attack in ${version}`
-        : worked
-          ? `  ✗ ATTACK WORKED against ${version}`
-          : `  ✓ attack stopped by ${version}`,
+    const worked = await attack.run(
+      lab,
+      (line) => {
+        said.push(line);
+        say(line);
+      },
+      version,
     );
+    const outcome = worked === 'n/a' ? 'n/a' : worked ? 'works' : 'refused';
+    return { outcome, said, reason: said.at(-1) ?? '' };
   } finally {
     await lab.close();
   }
+}
+
+async function main() {
+  const [name, requested] = process.argv.slice(2);
+  const attack = name ? attacks[name] : undefined;
+  if (!attack) {
+    console.error(
+      'Usage: npm run attack <name> [version]\n\nAttacks, and the version that stops each:',
+    );
+    for (const [key, { fixedIn, summary }] of Object.entries(attacks)) {
+      console.error(`  ${key.padEnd(22)} ${fixedIn}  ${summary}`);
+    }
+    process.exit(name ? 1 : 0);
+  }
+
+  const fixNumber = Number(attack.fixedIn.slice(1));
+  const versions = requested
+    ? [findVersion(requested)]
+    : [fixNumber - 1, fixNumber].map((n) => findVersion(`v${n}`)).filter(Boolean);
+  if (versions.some((version) => !version)) {
+    console.error(
+      `There is no version called "${requested}". Versions: ${listVersions().join(', ')}`,
+    );
+    process.exit(1);
+  }
+
+  for (const version of versions as string[]) {
+    console.log(`\n== ${name} against ${version}`);
+    const { outcome } = await runAttack(name!, version, (line) => console.log(`  ${line}`));
+    console.log(
+      outcome === 'n/a'
+        ? `  – nothing to attack in ${version}`
+        : outcome === 'works'
+          ? `  ✗ ATTACK WORKED against ${version}`
+          : `  ✓ attack stopped by ${version}`,
+    );
+  }
+}
+
+// Run as a script (npm run attack), not when imported (npm run attacks, the tests).
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main();
 }
