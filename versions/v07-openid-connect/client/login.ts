@@ -32,7 +32,10 @@ export interface PendingLogin {
   /** The AS this login went to: the `iss` its response must name (RFC 9207 §2.4). */
   issuer: string;
   /** That AS's endpoints, as discovered at /login: the code goes to its token endpoint only. */
-  endpoints: Pick<AuthorizationServer, 'tokenEndpoint' | 'jwksUri' | 'userinfoEndpoint'>;
+  endpoints: Pick<
+    AuthorizationServer,
+    'tokenEndpoint' | 'revocationEndpoint' | 'jwksUri' | 'userinfoEndpoint'
+  >;
   /** Whether that AS promised `iss` in its responses (RFC 9207 §3). */
   issRequired: boolean;
   /** The max_age this login asked for, if any. */
@@ -143,6 +146,7 @@ export function loginRoutes({
       issuer: as.issuer,
       endpoints: {
         tokenEndpoint: as.tokenEndpoint,
+        revocationEndpoint: as.revocationEndpoint,
         jwksUri: as.jwksUri,
         userinfoEndpoint: as.userinfoEndpoint,
       },
@@ -227,7 +231,8 @@ export function loginRoutes({
     // Step 3: redeem the code on the back channel, with the verifier (RFC 7636 §4.5).
     // Redeemed where the issuer this login went to takes codes (RFC 9700 §4.4.2), not wherever
     // the latest discovery pointed.
-    const redeemAt = { ...credentials, tokenEndpoint: pending.endpoints.tokenEndpoint };
+    const { tokenEndpoint, revocationEndpoint } = pending.endpoints;
+    const redeemAt = { ...credentials, tokenEndpoint, revocationEndpoint };
     const tokenResult = await requestTokens(req, redeemAt, {
       grant_type: 'authorization_code',
       code,
