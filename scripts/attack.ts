@@ -20,9 +20,7 @@ import type { RunningLab } from '../shared/lab.ts';
 import {
   actingToken,
   exchangeAs,
-  introspect,
   offersTokenExchange,
-  ownToken,
   postExchange,
   runAgentTask,
 } from './lib/agents.ts';
@@ -48,7 +46,9 @@ import {
   codeForm,
   DEMO,
   freshCode,
+  introspect,
   OTHER,
+  ownToken,
   postRefresh,
   postToken,
   SUBAGENT,

@@ -14,9 +14,7 @@ import type { RunningLab } from '../shared/lab.ts';
 import {
   actingToken,
   exchangeAs,
-  introspect,
   offersTokenExchange,
-  ownToken,
   postExchange,
   runAgentTask,
 } from '../scripts/lib/agents.ts';
@@ -25,7 +23,14 @@ import { runFlow, submitClientForm } from '../scripts/lib/flow.ts';
 import { EXPIRED_MS, manualClock, startVersion, versionsFrom } from '../scripts/lib/lab.ts';
 import { startNaiveAgent, type NaiveAgent } from '../scripts/lib/naive-agent.ts';
 import { clientTokens, notesOf, rsState } from '../scripts/lib/state.ts';
-import { AGENT, DEMO, SUBAGENT, type Credentials } from '../scripts/lib/token.ts';
+import {
+  AGENT,
+  DEMO,
+  SUBAGENT,
+  type Credentials,
+  introspect,
+  ownToken,
+} from '../scripts/lib/token.ts';
 import { versionsBetween } from './helpers/versions.ts';
 
 type Lab = RunningLab<'as' | 'client' | 'rs'>;

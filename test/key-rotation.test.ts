@@ -14,7 +14,7 @@ import { Browser } from '../scripts/lib/browser.ts';
 import { csrfOf } from '../scripts/lib/flow.ts';
 import { manualClock, startVersion, versionsFrom } from '../scripts/lib/lab.ts';
 import { asState, rsState } from '../scripts/lib/state.ts';
-import { basic, postRefresh, tokensFor } from '../scripts/lib/token.ts';
+import { introspect, postRefresh, tokensFor } from '../scripts/lib/token.ts';
 
 type Lab = RunningLab<'as' | 'client' | 'rs'>;
 
@@ -58,16 +58,6 @@ describe.each(versionsFrom('v06'))('%s: signing keys and their rotation', (versi
     const token = csrfOf(home);
     expect(token).not.toBe('');
     return browser.post(`${lab.urls.as}/keys/${action}`, csrf === 'with' ? { _csrf: token } : {});
-  }
-
-  async function introspect(token: string) {
-    const response = await request(lab.urls.as)
-      .post('/introspect')
-      .type('form')
-      .set('Authorization', basic('resource-server', 'resource-secret'))
-      .send(new URLSearchParams({ token }).toString());
-    expect(response.status).toBe(200);
-    return response.body as { active: boolean };
   }
 
   it('every access token names the AS’s current key, which the JWKS lists', async () => {
@@ -148,8 +138,8 @@ describe.each(versionsFrom('v06'))('%s: signing keys and their rotation', (versi
     });
 
     it('introspection reports both tokens active while both keys are published', async () => {
-      expect((await introspect(oldToken)).active).toBe(true);
-      expect((await introspect(newToken)).active).toBe(true);
+      expect((await introspect(lab, oldToken)).active).toBe(true);
+      expect((await introspect(lab, newToken)).active).toBe(true);
     });
 
     it('retiring removes the previous key from the JWKS', async () => {
@@ -163,11 +153,11 @@ describe.each(versionsFrom('v06'))('%s: signing keys and their rotation', (versi
     });
 
     it('introspection reports the old-key token inactive at once; the current key’s stay active', async () => {
-      expect(await introspect(oldToken)).toStrictEqual({ active: false });
-      expect((await introspect(newToken)).active).toBe(true);
+      expect(await introspect(lab, oldToken)).toStrictEqual({ active: false });
+      expect((await introspect(lab, newToken)).active).toBe(true);
       const fresh = (await tokensFor(lab)).access_token;
       expect(kidOf(fresh)).toBe(newKid);
-      expect((await introspect(fresh)).active).toBe(true);
+      expect((await introspect(lab, fresh)).active).toBe(true);
     });
 
     it('the RS in introspection mode refuses the old-key token at once, accepts the new', async () => {

@@ -24,9 +24,9 @@ import {
   basic,
   clientCredentials,
   DEMO,
+  introspect,
   postAsClient,
   postRefresh,
-  RESOURCE_SERVER,
   SUBAGENT,
   tokensFor,
   type Credentials,
@@ -63,18 +63,7 @@ describe.each(versionsFrom('v08'))('%s: token lineage and cascading revocation',
     return { user, refresh: refresh_token!, agent, sub };
   }
 
-  /** RFC 7662, as the resource server asks. */
-  async function introspect(token: string) {
-    const response = await postAsClient(
-      lab,
-      '/introspect',
-      { token },
-      basic(RESOURCE_SERVER.id, RESOURCE_SERVER.secret),
-    );
-    expect(response.status).toBe(200);
-    return response.body as Record<string, unknown>;
-  }
-  const active = async (token: string) => (await introspect(token)).active;
+  const active = async (token: string) => (await introspect(lab, token)).active;
 
   /** RFC 7009, as `creds` (default demo-client). */
   async function revoke(token: string, creds: Credentials = DEMO) {
@@ -150,11 +139,11 @@ describe.each(versionsFrom('v08'))('%s: token lineage and cascading revocation',
 
     it('introspection reports act (nested for the sub-agent) and the task; none for the user’s own', async () => {
       const { user, agent, sub } = await chain();
-      const ofUser = await introspect(user);
+      const ofUser = await introspect(lab, user);
       expect(ofUser).toMatchObject({ active: true, client_id: DEMO.id, sub: 'user0' });
       expect(ofUser.act).toBeUndefined();
       expect(ofUser.task_id).toBeUndefined();
-      expect(await introspect(agent)).toMatchObject({
+      expect(await introspect(lab, agent)).toMatchObject({
         active: true,
         client_id: AGENT.id,
         sub: 'user0',
@@ -162,7 +151,7 @@ describe.each(versionsFrom('v08'))('%s: token lineage and cascading revocation',
         act: { sub: AGENT.id },
         task_id: 'lineage-1',
       });
-      expect(await introspect(sub)).toMatchObject({
+      expect(await introspect(lab, sub)).toMatchObject({
         active: true,
         client_id: SUBAGENT.id,
         act: { sub: SUBAGENT.id, act: { sub: AGENT.id } },

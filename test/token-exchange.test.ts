@@ -22,6 +22,7 @@ import {
   codeForm,
   DEMO,
   freshCode,
+  ownToken,
   postRefresh,
   postToken,
   SUBAGENT,
@@ -47,13 +48,6 @@ describe.each(versionsFrom('v08'))('%s: token exchange (RFC 8693)', (version) =>
 
   /** user0's access token, with `scope` granted. */
   const userToken = async (scope = FULL) => (await tokensFor(lab, { scope })).access_token;
-
-  /** `creds`' own token, from client_credentials. */
-  async function ownToken(creds: typeof AGENT) {
-    const response = await clientCredentials(lab, creds);
-    expect(response.status, JSON.stringify(response.body)).toBe(200);
-    return (response.body as TokenResponse).access_token;
-  }
 
   /** An exchange that must work: the token response. */
   async function exchanged(
@@ -93,7 +87,7 @@ describe.each(versionsFrom('v08'))('%s: token exchange (RFC 8693)', (version) =>
     });
 
     it('demo-subagent gets its own, in its own name', async () => {
-      const claims = decodeJwt(await ownToken(SUBAGENT));
+      const claims = decodeJwt(await ownToken(lab, SUBAGENT));
       expect(claims).toMatchObject({ sub: SUBAGENT.id, client_id: SUBAGENT.id, aud: lab.urls.as });
     });
 
@@ -118,7 +112,7 @@ describe.each(versionsFrom('v08'))('%s: token exchange (RFC 8693)', (version) =>
     });
 
     it('the agent’s own token is refused at the API: 401, it is not for that audience', async () => {
-      const response = await apiGet(lab, '/api/notes', await ownToken(AGENT));
+      const response = await apiGet(lab, '/api/notes', await ownToken(lab, AGENT));
       expect(response.status).toBe(401);
       expect(response.headers['www-authenticate']).toMatch(/error="invalid_token"/);
       expect(response.body.error_description).toMatch(/aud/);
@@ -169,7 +163,7 @@ describe.each(versionsFrom('v08'))('%s: token exchange (RFC 8693)', (version) =>
       tokenExchange(lab, AGENT, form(overrides));
     beforeAll(async () => {
       subject = await userToken();
-      actor = await ownToken(AGENT);
+      actor = await ownToken(lab, AGENT);
     });
 
     it('the request the cases below spoil is a good one', async () => {
@@ -230,16 +224,19 @@ describe.each(versionsFrom('v08'))('%s: token exchange (RFC 8693)', (version) =>
       const expiring = await userToken();
       expect((await send({ subject_token: expiring })).status).toBe(200);
       clock.advance(61_000);
-      const response = await send({ subject_token: expiring, actor_token: await ownToken(AGENT) });
+      const response = await send({
+        subject_token: expiring,
+        actor_token: await ownToken(lab, AGENT),
+      });
       expectRefused(response, 'invalid_request');
       expect(response.body.error_description).toMatch(/subject_token/);
       // The clock moved on: fresh tokens for the cases after this one.
       subject = await userToken();
-      actor = await ownToken(AGENT);
+      actor = await ownToken(lab, AGENT);
     });
 
     it('another agent’s token as the actor token (demo-subagent’s, sent by demo-agent) → 400 invalid_request', async () => {
-      const response = await send({ actor_token: await ownToken(SUBAGENT) });
+      const response = await send({ actor_token: await ownToken(lab, SUBAGENT) });
       expectRefused(response, 'invalid_request');
       expect(response.body.error_description).toMatch(/actor_token/);
     });
@@ -301,7 +298,7 @@ describe.each(versionsFrom('v08'))('%s: token exchange (RFC 8693)', (version) =>
         grant_type: TOKEN_EXCHANGE,
         subject_token: await userToken(),
         subject_token_type: ACCESS_TOKEN_TYPE,
-        actor_token: await ownToken(AGENT),
+        actor_token: await ownToken(lab, AGENT),
         actor_token_type: ACCESS_TOKEN_TYPE,
         scope: 'notes:read',
       });
@@ -337,7 +334,7 @@ describe.each(versionsFrom('v08'))('%s: token exchange (RFC 8693)', (version) =>
 
     it('an audience the subject token is not for (the agent’s own token, for the AS only) → 400 invalid_target', async () => {
       expectRefused(
-        await actFor(lab, AGENT, await ownToken(AGENT), { scope: 'notes:read' }),
+        await actFor(lab, AGENT, await ownToken(lab, AGENT), { scope: 'notes:read' }),
         'invalid_target',
       );
     });
@@ -630,7 +627,7 @@ describe.each(versionsFrom('v08'))('%s: token exchange (RFC 8693)', (version) =>
         actors: [AGENT.id],
         taskId: 'audit-3',
       });
-      await apiGet(lab, '/api/me', await ownToken(AGENT));
+      await apiGet(lab, '/api/me', await ownToken(lab, AGENT));
       const [latest] = (await rsState(lab)).decisions;
       expect(latest).toMatchObject({ request: 'GET /api/me', status: 401 });
       expect(latest!.outcome).toMatch(/aud/);
@@ -807,7 +804,7 @@ describe.each(versionsFrom('v08'))('%s: token exchange (RFC 8693)', (version) =>
     });
 
     it('a token the AS would not exchange for the API (the sub-agent’s own) → 403: refreshing would not help', async () => {
-      const response = await post({ task: 'summarise' }, `Bearer ${await ownToken(SUBAGENT)}`);
+      const response = await post({ task: 'summarise' }, `Bearer ${await ownToken(lab, SUBAGENT)}`);
       expect(response.status).toBe(403);
       expect(response.body.error).toMatch(/invalid_target/);
     });

@@ -1,7 +1,6 @@
 // AI agents (v08+) for the attack script and its tests: a task run with the lab's agent the way
-// a user runs one (the client's task form), and the token endpoint as an agent uses it, with
-// any agent's credentials, or none: its own token (client_credentials, RFC 6749 §4.4) and a
-// token exchange (RFC 8693 §2.1), built on token.ts. Then what the AS says of a token.
+// a user runs one (the client's task form), and token exchanges (RFC 8693 §2.1) built from
+// their parts, on token.ts.
 
 import { decodeJwt } from 'jose';
 import type { RunningLab } from '../../shared/lab.ts';
@@ -11,12 +10,8 @@ import { clientState, type AgentState } from './state.ts';
 import {
   ACCESS_TOKEN_TYPE,
   actFor,
-  basic,
-  clientCredentials,
-  postAsClient,
-  postToken,
-  RESOURCE_SERVER,
   TOKEN_EXCHANGE,
+  tokenExchange,
   type Credentials,
 } from './token.ts';
 
@@ -28,15 +23,6 @@ export async function offersTokenExchange(lab: RunningLab<'as'>): Promise<boolea
   return Array.isArray(metadata.grant_types_supported)
     ? metadata.grant_types_supported.includes(TOKEN_EXCHANGE)
     : false;
-}
-
-/** An agent's own token, from client_credentials: who it is, the actor token of its exchanges. */
-export async function ownToken(lab: RunningLab<'as'>, who: Credentials): Promise<string> {
-  const answer = await clientCredentials(lab, who);
-  if (answer.status !== 200) {
-    throw new Error(`client_credentials refused: ${answer.status} ${JSON.stringify(answer.body)}`);
-  }
-  return answer.body.access_token as string;
 }
 
 export interface Exchange {
@@ -51,26 +37,24 @@ export interface Exchange {
 }
 
 /**
- * POST /token with a token exchange request (RFC 8693 §2.1) as `who`. `auth` as for
- * postToken (default: `who`'s Basic credentials; null for none, which tokenExchange in
- * token.ts does not offer).
+ * POST /token with a token exchange request (RFC 8693 §2.1) as `who`, built from its parts.
+ * `auth` as for tokenExchange (default: `who`'s Basic credentials; null for none).
  */
 export function postExchange(
   lab: RunningLab<'as'>,
   who: Credentials,
   { subject, actor, scope, resource, extra = {} }: Exchange,
-  auth: string | null = basic(who.id, who.secret),
+  auth?: string | null,
 ) {
-  const form: Record<string, string> = {
-    grant_type: TOKEN_EXCHANGE,
+  const params = {
     subject_token: subject,
     subject_token_type: ACCESS_TOKEN_TYPE,
     ...(actor ? { actor_token: actor, actor_token_type: ACCESS_TOKEN_TYPE } : {}),
-    ...(scope !== undefined ? { scope } : {}),
-    ...(resource !== undefined ? { resource } : {}),
+    scope,
+    resource,
     ...extra,
   };
-  return postToken(lab, form, auth);
+  return tokenExchange(lab, who, params, auth);
 }
 
 /**
@@ -120,16 +104,4 @@ export function actingToken(outcome: AgentOutcome, clientId: string): string {
   });
   if (!link) throw new Error(`${clientId} holds no exchanged token in this chain`);
   return link.token;
-}
-
-/** Introspect a token as the resource server does (RFC 7662 §2.1): the AS's answer. */
-export async function introspect(lab: RunningLab<'as'>, token: string) {
-  const answer = await postAsClient(
-    lab,
-    '/introspect',
-    { token },
-    basic(RESOURCE_SERVER.id, RESOURCE_SERVER.secret),
-  );
-  if (answer.status !== 200) throw new Error(`introspection failed: ${answer.status}`);
-  return answer.body as Record<string, unknown> & { active: boolean };
 }

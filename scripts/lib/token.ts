@@ -142,20 +142,43 @@ export function clientCredentials(
   );
 }
 
+/** v08+: an agent's own token, from client_credentials: the actor token of its exchanges. */
+export async function ownToken(lab: RunningLab<'as'>, creds: Credentials): Promise<string> {
+  const answer = await clientCredentials(lab, creds);
+  if (answer.status !== 200) {
+    throw new Error(`${creds.id} got no token of its own: ${JSON.stringify(answer.body)}`);
+  }
+  return (answer.body as TokenResponse).access_token;
+}
+
 /**
  * v08+: POST /token as `creds` with the token-exchange grant (RFC 8693 §2.1) and `params`,
  * exactly as given (an undefined one is left out): for requests that are wrong on purpose.
+ * `auth` as for postToken: `creds`' Basic credentials by default, null for none.
  */
 export function tokenExchange(
   lab: RunningLab<'as'>,
   creds: Credentials,
   params: Record<string, string | undefined>,
+  auth: string | null = basic(creds.id, creds.secret),
 ) {
   const form = new URLSearchParams({ grant_type: TOKEN_EXCHANGE });
   for (const [name, value] of Object.entries(params)) {
     if (value !== undefined) form.set(name, value);
   }
-  return postToken(lab, form.toString(), basic(creds.id, creds.secret));
+  return postToken(lab, form.toString(), auth);
+}
+
+/** v06+: introspect a token as the resource server does (RFC 7662 §2.1): the AS's answer. */
+export async function introspect(lab: RunningLab<'as'>, token: string) {
+  const answer = await postAsClient(
+    lab,
+    '/introspect',
+    { token },
+    basic(RESOURCE_SERVER.id, RESOURCE_SERVER.secret),
+  );
+  if (answer.status !== 200) throw new Error(`introspection failed: ${answer.status}`);
+  return answer.body as Record<string, unknown> & { active: boolean };
 }
 
 /**
@@ -169,14 +192,10 @@ export async function actFor(
   subjectToken: string,
   overrides: Record<string, string | undefined> = {},
 ) {
-  const own = await clientCredentials(lab, creds);
-  if (own.status !== 200) {
-    throw new Error(`${creds.id} got no token of its own: ${JSON.stringify(own.body)}`);
-  }
   return tokenExchange(lab, creds, {
     subject_token: subjectToken,
     subject_token_type: ACCESS_TOKEN_TYPE,
-    actor_token: (own.body as TokenResponse).access_token,
+    actor_token: await ownToken(lab, creds),
     actor_token_type: ACCESS_TOKEN_TYPE,
     resource: lab.urls.rs,
     ...overrides,
