@@ -34,20 +34,11 @@ export async function tokenRequest(
   const basic = Buffer.from(
     `${encodeURIComponent(who.clientId)}:${encodeURIComponent(who.clientSecret)}`,
   ).toString('base64');
-  let status = 0;
-  let body: Record<string, unknown> = {};
-  try {
-    const response = await fetch(as.tokenEndpoint, {
-      method: 'POST',
-      headers: { authorization: `Basic ${basic}`, accept: 'application/json' },
-      body: new URLSearchParams(form),
-      signal: AbortSignal.timeout(5_000),
-    });
-    status = response.status;
-    body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-  } catch {
-    body = { error: 'unreachable', error_description: 'The authorization server did not answer.' };
-  }
+  const { status, body } = await send(as.tokenEndpoint, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}` },
+    body: new URLSearchParams(form),
+  });
   const ok = status === 200 && typeof body.access_token === 'string';
   log({
     at: new Date().toISOString(),
@@ -106,6 +97,30 @@ export async function exchange(
     log,
   );
   return { ...answer, actorToken: actor.token };
+}
+
+/**
+ * One request from the agent, 5 s at most: the status (0 when nothing answered) and the JSON
+ * body ({} when there was none).
+ */
+export async function send(
+  url: string,
+  init: RequestInit,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  try {
+    const response = await fetch(url, {
+      ...init,
+      headers: { accept: 'application/json', ...init.headers },
+      signal: AbortSignal.timeout(5_000),
+    });
+    const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    return { status: response.status, body };
+  } catch {
+    return {
+      status: 0,
+      body: { error: 'unreachable', error_description: `${url} did not answer.` },
+    };
+  }
 }
 
 /** The agent's own token, from client_credentials, reused until 10 s before it expires. */

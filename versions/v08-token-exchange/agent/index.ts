@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import { createApp } from '../../../shared/app.ts';
-import { exchange, type AsEndpoints, type TokenAnswer } from './exchange.ts';
+import { exchange, send, type AsEndpoints, type TokenAnswer } from './exchange.ts';
 import { createIdentities, type Call, type Identity } from './identity.ts';
 import { summarise, TASKS } from './tasks.ts';
 
@@ -71,24 +71,14 @@ export function createAgent(config: AgentConfig) {
     apiPath: string,
     body?: object,
   ) {
-    let status = 0;
-    let answer: Record<string, unknown> = {};
-    try {
-      const response = await fetch(`${config.rsUrl}${apiPath}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          accept: 'application/json',
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(5_000),
-      });
-      status = response.status;
-      answer = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-    } catch {
-      answer = { error: 'unreachable' };
-    }
+    const { status, body: answer } = await send(`${config.rsUrl}${apiPath}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
     log({
       at: new Date().toISOString(),
       by: who.clientId,
