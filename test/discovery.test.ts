@@ -6,8 +6,6 @@
 // configuration instead (OpenID Connect Discovery §4), which the AS serves beside its RFC 8414
 // metadata: the same document, with the scopes of OpenID Connect.
 
-import http from 'node:http';
-import { once } from 'node:events';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
@@ -22,6 +20,7 @@ import {
 } from '../scripts/lib/lab.ts';
 import { clientState } from '../scripts/lib/state.ts';
 import { tokensFor } from '../scripts/lib/token.ts';
+import { startJsonServer } from './fixtures/json-server.ts';
 import { has } from './helpers/versions.ts';
 
 type Lab = RunningLab<'as' | 'client' | 'rs'>;
@@ -360,27 +359,11 @@ interface FakeServer {
 
 /** A tiny JSON server whose answers the test sets, recording what it was asked. */
 async function startFakeServer(): Promise<FakeServer> {
-  const server = http.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const fake: FakeServer = {
-    url: `http://localhost:${(server.address() as { port: number }).port}`,
-    routes: {},
-    seen: [],
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-  server.on('request', (req, res) => {
-    const url = req.url ?? '/';
-    fake.seen.push(url);
-    const route = fake.routes[new URL(url, fake.url).pathname];
-    res.writeHead(route?.status ?? 404, {
-      'content-type': 'application/json',
-      ...route?.headers,
-    });
-    res.end(JSON.stringify(route?.body ?? { error: 'not_found' }));
+  const server = await startJsonServer((path, req) => {
+    fake.seen.push(req.url ?? '/');
+    const route = fake.routes[path];
+    return [route?.status ?? 404, route?.body ?? { error: 'not_found' }, route?.headers];
   });
+  const fake: FakeServer = { url: server.url, routes: {}, seen: [], close: server.close };
   return fake;
 }

@@ -4,8 +4,8 @@
 // nothing: its /authorize sends every browser straight on to the honest AS, as if the client
 // had asked there, and its /token keeps whatever a client brings it.
 
-import { once } from 'node:events';
-import http from 'node:http';
+import { urlFor } from '../../shared/config.ts';
+import { closeServer, listen, portOf } from '../../shared/listen.ts';
 
 /** What the hostile AS needs to know of the honest one: all of it public. */
 export interface HonestAs {
@@ -39,9 +39,8 @@ export interface HostileAs {
 }
 
 export async function startHostileAs(honest: HonestAs): Promise<HostileAs> {
-  const server = http.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://localhost:${(server.address() as { port: number }).port}`;
+  const server = await listen('as', 0);
+  const url = urlFor(portOf(server));
 
   const hostile: HostileAs = {
     url,
@@ -49,11 +48,7 @@ export async function startHostileAs(honest: HonestAs): Promise<HostileAs> {
     plantedChallenge: undefined,
     forwarded: [],
     tokenRequests: [],
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 
   // RFC 8414 §2: it looks like any AS. It does not promise `iss` (RFC 9207 §3): a client would

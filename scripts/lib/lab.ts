@@ -1,10 +1,10 @@
 // Run a version's lab in this process, for the tests and the attack and bench scripts: start
 // it on free ports, pick the versions that have a feature, and move its clock by hand.
 
-import { once } from 'node:events';
-import http from 'node:http';
+import type http from 'node:http';
 import path from 'node:path';
-import type { AppRole } from '../../shared/config.ts';
+import { closeServer, listen, portOf } from '../../shared/listen.ts';
+import { urlFor, type AppRole } from '../../shared/config.ts';
 import type { RunningLab, StartLabOptions } from '../../shared/lab.ts';
 import type { Store, SweepingClock } from '../../shared/store.ts';
 import { listVersions, versionsDir } from '../versions.mjs';
@@ -43,9 +43,8 @@ export async function startApp(
   factory: string,
   config: Record<string, unknown>,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://localhost:${(server.address() as { port: number }).port}`;
+  const server = await listen('client', 0);
+  const url = urlFor(portOf(server));
   const module = (await import(path.join(versionsDir, version, dir, 'index.ts'))) as Record<
     string,
     (config: Record<string, unknown>) => { app: http.RequestListener; close(): void }
@@ -54,12 +53,10 @@ export async function startApp(
   server.on('request', app.app);
   return {
     url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        app.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => {
+      app.close();
+      return closeServer(server);
+    },
   };
 }
 

@@ -11,8 +11,9 @@
 // promises none (v06), there is nothing to check.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import http from 'node:http';
+import type http from 'node:http';
+import { urlFor } from '../../shared/config.ts';
+import { closeServer, listen, portOf } from '../../shared/listen.ts';
 import type { RunningLab } from '../../shared/lab.ts';
 import { startHostileAs, type HostileAs } from './hostile-as.ts';
 import { startApp } from './lab.ts';
@@ -69,20 +70,15 @@ const SCOPE = 'profile notes:read';
 const COOKIE = 'mixup-client.sid';
 
 export async function startMixupClient(): Promise<MixupClient> {
-  const server = http.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://localhost:${(server.address() as { port: number }).port}`;
+  const server = await listen('client', 0);
+  const url = urlFor(portOf(server));
   const client: MixupClient = {
     url,
     redirectUri: `${url}/callback`,
     registrations: new Map(),
     loginUrl: (as) => `${url}/login?as=${encodeURIComponent(as)}`,
     tokenRequests: [],
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
   const sessions = new Map<string, Session>();
 

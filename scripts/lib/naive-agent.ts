@@ -5,8 +5,9 @@
 // a note it reads can use all of it, and the API sees only the user's client. v08's agent
 // exchanges the token for one with the task's scope, for the API alone, naming itself in `act`.
 
-import { once } from 'node:events';
-import http from 'node:http';
+import type http from 'node:http';
+import { urlFor } from '../../shared/config.ts';
+import { closeServer, listen, portOf } from '../../shared/listen.ts';
 
 export interface NaiveAgent {
   url: string;
@@ -31,16 +32,11 @@ const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
  * notes with that token and counts them.
  */
 export async function startNaiveAgent(apiUrl: string): Promise<NaiveAgent> {
-  const server = http.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  const server = await listen('agent', 0);
   const agent: NaiveAgent = {
-    url: `http://localhost:${(server.address() as { port: number }).port}`,
+    url: urlFor(portOf(server)),
     received: [],
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
