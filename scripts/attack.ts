@@ -977,11 +977,17 @@ export async function runAttack(
 }
 
 async function main() {
-  const [name, requested] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const [name, requested] = args.filter((arg) => !arg.startsWith('--'));
   const attack = name ? attacks[name] : undefined;
+  if (attack && args.includes('--browser')) {
+    // The attacker's site instead of the narration (scripts/evil.ts).
+    const { runEvil } = await import('./evil.ts');
+    return runEvil(name, requested);
+  }
   if (!attack) {
     console.error(
-      'Usage: npm run attack <name> [version]\n\nAttacks, and the version that stops each:',
+      'Usage: npm run attack <name> [version] [-- --browser]\n\nAttacks, and the version that stops each:',
     );
     for (const [key, { fixedIn, summary }] of Object.entries(attacks)) {
       console.error(`  ${key.padEnd(22)} ${fixedIn}  ${summary}`);
