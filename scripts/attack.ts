@@ -980,14 +980,17 @@ async function main() {
   const args = process.argv.slice(2);
   const [name, requested] = args.filter((arg) => !arg.startsWith('--'));
   const attack = name ? attacks[name] : undefined;
-  if (attack && args.includes('--browser')) {
+  // `npm run attack <name> --browser`: npm takes --browser as its own setting and passes it on
+  // as npm_config_browser; `-- --browser` and tsx pass it as an argument.
+  const browser = args.includes('--browser') || process.env.npm_config_browser === 'true';
+  if (attack && browser) {
     // The attacker's site instead of the narration (scripts/evil.ts).
     const { runEvil } = await import('./evil.ts');
     return runEvil(name, requested);
   }
   if (!attack) {
     console.error(
-      'Usage: npm run attack <name> [version] [-- --browser]\n\nAttacks, and the version that stops each:',
+      'Usage: npm run attack <name> [version] [--browser]\n\nAttacks, and the version that stops each:',
     );
     for (const [key, { fixedIn, summary }] of Object.entries(attacks)) {
       console.error(`  ${key.padEnd(22)} ${fixedIn}  ${summary}`);
@@ -1019,7 +1022,12 @@ async function main() {
   }
 }
 
-// Run as a script (npm run attack), not when imported (npm run attacks, the tests).
+// Run as a script (npm run attack), not when imported (npm run attacks, the tests). Not a
+// top-level await: --browser imports scripts/evil.ts, which imports this module, and would
+// wait on it for ever.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await main();
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
 }

@@ -59,13 +59,16 @@ interface Caught {
   params: Array<[string, string]>;
 }
 
-/** The versions before a fix and with it, for the switch buttons of an attack's page. */
-function pairOf(fixedIn: string): string[] {
+/** The version before a fix and the fix, for the switch buttons of an attack's page. */
+function pairOf(fixedIn: string): Array<{ version: string; label: string }> {
   const fix = versionNumber(fixedIn);
-  return [fix - 1, fix]
-    .filter((n) => n >= 1)
-    .map((n) => findVersion(`v${String(n).padStart(2, '0')}`))
-    .filter((version): version is string => Boolean(version));
+  return [
+    { n: fix - 1, label: 'before the fix' },
+    { n: fix, label: 'the fix' },
+  ].flatMap(({ n, label }) => {
+    const version = n >= 1 ? findVersion(`v${String(n).padStart(2, '0')}`) : undefined;
+    return version ? [{ version, label }] : [];
+  });
 }
 
 /** The versions an attack works against, for the index: 'v03–v06', 'v01' or '—'. */
@@ -265,7 +268,7 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
 
   app.post('/lab', async (req, res) => {
     const requested = typeof req.body?.version === 'string' ? req.body.version : '';
-    const back = typeof req.body?.back === 'string' && /^\/[\w/-]*$/.test(req.body.back);
+    const back = typeof req.body?.back === 'string' && /^\/(?!\/)[\w/-]*$/.test(req.body.back);
     if (!findVersion(requested)) {
       res.status(400).render('error', { message: 'There is no such version.' });
       return;

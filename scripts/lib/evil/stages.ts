@@ -304,13 +304,15 @@ export const stages: Record<string, Stage> = {
   },
   'access-token-as-login': {
     story:
-      'A site the user once logged in to holds their access token, and uses it to log in as the ' +
-      'user at another client that takes “a token that works at /userinfo” as proof of login.',
+      'Another app the user logs in to (other-client) gets an access token and an id_token for ' +
+      'them. Whoever runs it, or stole from it, presents each to the demo client as proof that ' +
+      'the user just logged in there.',
     firstWith: 'v07',
-    works: 'The naive client says the user logged in.',
+    works: 'The client signs the attacker in as user0.',
     refused:
-      'The lab’s client only takes an id_token whose aud is its own client id: an access token is ' +
-      'not one, and an id_token made for another client names that client.',
+      'The lab’s client refuses both: the access token is not an id_token (its typ says so), and ' +
+      'the id_token names other-client in aud, not this client. A relying party that checks only ' +
+      'the signature, issuer and expiry, shown alongside, signs the attacker in.',
     async steps() {
       return [
         runStep(
@@ -349,7 +351,10 @@ export const stages: Record<string, Stage> = {
       'exchanges the user’s token.',
     firstWith: 'v08',
     works: 'The AS grants the wider scope.',
-    refused: 'The AS answers invalid_scope: what an exchange grants is at most what the user gave.',
+    refused:
+      'The AS answers invalid_scope to anything beyond what the user granted or the agent may ' +
+      'hold. Within that ceiling it cannot know what a task needs: an agent that asks for ' +
+      'notes:write on a read task gets it, and the audit log shows what it did.',
     async steps() {
       return [
         runStep('agent-scope-escalation', 'This site exchanges as the agent, asking for more.'),
