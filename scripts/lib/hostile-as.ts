@@ -66,10 +66,19 @@ export async function startHostileAs(honest: HonestAs): Promise<HostileAs> {
     const path = new URL(req.url ?? '/', url);
     if (req.method === 'GET' && path.pathname === '/') {
       res.setHeader('content-type', 'text/html; charset=utf-8');
+      const codes = hostile.tokenRequests.map(
+        ({ form }) => `<li><code>code=${escape(form.code ?? '')}</code></li>`,
+      );
       res.end(
-        '<!doctype html><title>Hostile AS</title><h1>Hostile AS</h1>' +
+        '<!doctype html><html lang="en"><meta charset="utf-8"><title>Hostile AS</title>' +
+          '<style>body{background:#000;color:#ddd;font:17px/1.5 system-ui,sans-serif;' +
+          'max-width:50rem;margin:0 auto;padding:1rem 1.25rem}h1{color:#ff4040}' +
+          'code{color:#9fe;overflow-wrap:anywhere}</style><h1>☠ Hostile AS</h1>' +
           '<p>An authorization server the attacker runs. Its /authorize sends you on to another ' +
-          'one; its /token keeps every code a client brings it.</p>',
+          'one; its /token keeps every code a client brings it.</p>' +
+          `<p>Browsers sent on to the honest AS: ${hostile.forwarded.length}.</p>` +
+          `<p>Codes clients brought to its /token: ${codes.length || 'none yet'}.</p>` +
+          (codes.length ? `<ul>${codes.join('')}</ul>` : ''),
       );
     } else if (
       req.method === 'GET' &&
@@ -108,4 +117,9 @@ export async function startHostileAs(honest: HonestAs): Promise<HostileAs> {
     }
   });
   return hostile;
+}
+
+/** Text made safe to put in HTML (the mix-up stage's pages are written by hand). */
+export function escape(text: string) {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

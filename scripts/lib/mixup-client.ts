@@ -15,7 +15,7 @@ import type http from 'node:http';
 import { urlFor } from '../../shared/config.ts';
 import { closeServer, listen, portOf } from '../../shared/listen.ts';
 import type { RunningLab } from '../../shared/lab.ts';
-import { startHostileAs, type HostileAs } from './hostile-as.ts';
+import { escape, startHostileAs, type HostileAs } from './hostile-as.ts';
 import { startApp } from './lab.ts';
 import { basic, DEMO } from './token.ts';
 
@@ -67,6 +67,14 @@ interface Session {
 }
 
 const SCOPE = 'profile notes:read';
+
+/** Enough style for a room to read its pages (the attacker's site links to them). */
+const STYLE =
+  'body{margin:0;font:17px/1.5 system-ui,sans-serif;background:#f6f7f9;color:#1b1f24}' +
+  'header{background:#5b3fa0;color:#fff;padding:.6rem 1.25rem;font-weight:600}' +
+  'main{max-width:50rem;margin:0 auto;padding:1rem 1.25rem}' +
+  'a{display:inline-block;margin:0 .5rem .5rem 0;padding:.45rem 1rem;background:#5b3fa0;' +
+  'color:#fff;text-decoration:none;border-radius:3px}p{overflow-wrap:anywhere}';
 const COOKIE = 'mixup-client.sid';
 
 export async function startMixupClient(): Promise<MixupClient> {
@@ -93,7 +101,11 @@ export async function startMixupClient(): Promise<MixupClient> {
     const session = sessions.get(sid)!;
     const page = (status: number, title: string, text: string) => {
       res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(`<!doctype html><title>${escape(title)}</title><h1>${escape(title)}</h1>${text}`);
+      res.end(
+        `<!doctype html><html lang="en"><meta charset="utf-8"><title>${escape(title)}</title>` +
+          `<style>${STYLE}</style><header>Mix-up stage · a client with two authorization ` +
+          `servers · ${escape(url)}</header><main><h1>${escape(title)}</h1>${text}</main>`,
+      );
     };
 
     if (path.pathname === '/') {
@@ -104,7 +116,13 @@ export async function startMixupClient(): Promise<MixupClient> {
         )
         .join(' ');
       const who = session.signedIn ? `<p>Signed in with ${escape(session.signedIn.as)}.</p>` : '';
-      return page(200, 'Client with two authorization servers', `${who}<p>${links}</p>`);
+      return page(
+        200,
+        'Client with two authorization servers',
+        '<p>Part of the mix-up stage, not of any version: a client that lets each user pick ' +
+          'the authorization server they log in with. It uses one redirect URI for both.</p>' +
+          `${who}<p>${links}</p>`,
+      );
     }
 
     if (path.pathname === '/login') {
@@ -225,10 +243,6 @@ async function discover(issuer: string) {
     tokenEndpoint: String(metadata.token_endpoint),
     issParameterSupported: metadata.authorization_response_iss_parameter_supported === true,
   };
-}
-
-function escape(text: string) {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** The whole stage: the client, the honest AS (`version`'s), and the hostile AS. */

@@ -121,6 +121,45 @@ describe('the attacker’s site in Chromium', () => {
     await shot(page, 'code-injection-v03-refused');
   });
 
+  /** The victim's part of the mix-up: log in with the hostile AS, at the honest AS's pages. */
+  async function victimOfMixUp() {
+    await page.getByRole('link', { name: 'Open the client, as the victim' }).click();
+    await page.getByRole('link', { name: 'Log in with Hostile AS' }).click();
+    await page.waitForURL((url) => url.pathname === '/login');
+    await page.fill('input[name="username"]', 'user0');
+    await page.fill('input[name="password"]', 'password0');
+    await page.click('button[type="submit"]');
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL((url) => url.pathname === '/callback');
+  }
+
+  it('mix-up: v06’s client hands the hostile AS the code, v07’s refuses the callback', async () => {
+    await openAttack('mix-up', 'v06');
+    await shot(page, 'mix-up-v06-page');
+    await victimOfMixUp();
+    expect(await page.textContent('body')).toContain('Login failed');
+    await shot(page, 'mix-up-v06-victim-login-fails');
+    await page.goto(`${site.url}/attacks/mix-up`);
+    await page.getByRole('link', { name: 'The hostile AS’s page' }).click();
+    expect(await page.textContent('body')).toContain('code=');
+    await shot(page, 'mix-up-v06-hostile-as');
+    await page.goto(`${site.url}/attacks/mix-up`);
+    await page.getByRole('button', { name: 'Use the stolen code' }).click();
+    await page.getByText('The attack worked against v06').waitFor();
+    expect(await page.textContent('body')).toContain('user0’s tokens');
+    await shot(page, 'mix-up-v06-works');
+
+    await page.goto(`${site.url}/attacks/mix-up`);
+    await switchTo('v07-openid-connect');
+    await victimOfMixUp();
+    expect(await page.textContent('body')).toContain('issuer_mismatch');
+    await shot(page, 'mix-up-v07-callback-refused');
+    await page.goto(`${site.url}/attacks/mix-up`);
+    await page.getByRole('button', { name: 'Use the stolen code' }).click();
+    await page.getByText('v07-openid-connect stopped it').waitFor();
+    await shot(page, 'mix-up-v07-refused');
+  });
+
   it('refresh-replay, run by the site: works against v04, refused by v05', async () => {
     await openAttack('refresh-replay', 'v04');
     await page.getByRole('button', { name: 'Run the attack' }).click();

@@ -18,8 +18,11 @@ import { closeServer, LOOPBACK, portOf } from '../../../shared/listen.ts';
 import { attacks } from '../../attack.ts';
 import { findVersion, listVersions } from '../../versions.mjs';
 import { Browser } from '../browser.ts';
+import { locationParams } from '../flow.ts';
 import { startVersion, versionNumber } from '../lab.ts';
-import { stages, type Stage, type Step } from './stages.ts';
+import { HONEST, startMixUp, type MixUp } from '../mixup-client.ts';
+import { storedAccessToken } from '../state.ts';
+import { stages, type MixUpView, type Stage, type Step } from './stages.ts';
 
 export const EVIL_PORT = 9666;
 
@@ -82,10 +85,43 @@ const views = path.join(path.dirname(fileURLToPath(import.meta.url)), 'views');
 
 export async function startEvil(options: EvilOptions): Promise<EvilSite> {
   const labPorts = options.labPorts ?? portsFromEnv();
-  let version = findVersion(options.version);
-  if (!version) throw new Error(`There is no version called "${options.version}".`);
+  const first = findVersion(options.version);
+  if (!first) throw new Error(`There is no version called "${options.version}".`);
+  let version: string = first;
   let lab = await startVersion(version, { ports: labPorts });
   const caught: Caught[] = [];
+
+  // The mix-up's stage, for the version the lab runs, and the attacker's own login at its
+  // client: started when the attack's page is first opened, closed when the lab switches.
+  let mixUp:
+    | { version: string; stage: MixUp; attacker: Browser; state: string; challenge: string }
+    | undefined;
+  /** A login of the attacker's own at the stage's client, its challenge planted (attack.ts). */
+  async function attackerLogin(stage: MixUp) {
+    const attacker = new Browser();
+    const own = locationParams(await attacker.get(stage.client.loginUrl(HONEST)));
+    stage.hostile.plantedChallenge = own.get('code_challenge')!;
+    return { attacker, state: own.get('state')!, challenge: stage.hostile.plantedChallenge };
+  }
+  async function mixUpStage(): Promise<MixUpView> {
+    let current = mixUp;
+    if (current?.version !== version) {
+      await current?.stage.close();
+      const stage = await startMixUp(version);
+      current = mixUp = { version: version, stage, ...(await attackerLogin(stage)) };
+    }
+    const { stage, challenge } = current;
+    return {
+      client: stage.client.url,
+      honest: stage.honest.urls.as,
+      hostile: stage.hostile.url,
+      challenge,
+    };
+  }
+  async function closeMixUp() {
+    await mixUp?.stage.close();
+    mixUp = undefined;
+  }
 
   // One thing at a time against the lab: a run never meets a lab that is being switched.
   let queue: Promise<unknown> = Promise.resolve();
@@ -114,17 +150,21 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
   const site: EvilSite = {
     url,
     lab: () => lab,
-    version: () => version!,
+    version: () => version,
     switchTo: (requested) =>
       exclusive(async () => {
         const next = findVersion(requested);
         if (!next) throw new Error(`There is no version called "${requested}".`);
+        await closeMixUp();
         await lab.close();
         lab = await startVersion(next, { ports: labPorts });
         version = next;
       }),
     async close() {
-      await exclusive(() => lab.close());
+      await exclusive(async () => {
+        await closeMixUp();
+        await lab.close();
+      });
       await closeServer(server);
     },
   };
@@ -177,9 +217,9 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
 
   /** Where the lab stands against an attack: nothing to attack, before the fix, or fixed. */
   const standing = (stage: Stage, fixedIn: string) =>
-    versionNumber(version!) < versionNumber(stage.firstWith)
+    versionNumber(version) < versionNumber(stage.firstWith)
       ? 'absent'
-      : versionNumber(version!) < versionNumber(fixedIn)
+      : versionNumber(version) < versionNumber(fixedIn)
         ? 'before'
         : 'fixed';
 
@@ -187,7 +227,9 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
     const found = attackOf(req);
     if (!found) return next();
     const { name, attack, stage } = found;
-    const steps: Step[] = await exclusive(() => stage.steps({ lab, version: version!, evil: url }));
+    const steps: Step[] = await exclusive(() =>
+      stage.steps({ lab, version: version, evil: url, mixUp: mixUpStage }),
+    );
     res.render('attack', {
       ...frame(attack),
       name,
@@ -210,7 +252,7 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
     if (!found) return next();
     const { name, attack, stage } = found;
     const said: string[] = [];
-    const worked = await exclusive(() => attack.run(lab, (line) => said.push(line), version!));
+    const worked = await exclusive(() => attack.run(lab, (line) => said.push(line), version));
     res.render('run', {
       ...frame(attack),
       name,
@@ -220,6 +262,75 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
       watch: stage.watch
         .filter(({ role }) => role in lab.urls)
         .map((page) => ({ ...page, href: resolve(`${page.role}:${page.path}`) })),
+    });
+  });
+
+  // mix-up: the attacker takes the code the hostile AS received and opens the callback of
+  // their own login at the stage's client with it, as `npm run attack mix-up` does.
+  app.post('/attacks/mix-up/cash-in', async (_req, res) => {
+    const said: string[] = [];
+    const outcome = await exclusive(async () => {
+      if (!mixUp || mixUp.version !== version) {
+        said.push('There is no stage for this version yet: open the attack’s page first.');
+        return 'pending';
+      }
+      const { stage, attacker, state } = mixUp;
+      const stolen = stage.hostile.tokenRequests.at(-1)?.form;
+      if (!stolen?.code) {
+        if (stage.hostile.forwarded.length === 0) {
+          said.push('Nobody has logged in with the hostile AS yet: do the victim’s step first.');
+          return 'pending';
+        }
+        said.push(
+          `The hostile AS sent ${stage.hostile.forwarded.length} browser(s) on to the honest AS, ` +
+            'and no client ever brought it a code: the client refused the callback, since the ' +
+            'honest AS named itself in iss and this login went to the hostile AS.',
+        );
+        return 'refused';
+      }
+      said.push(
+        `The client brought the victim’s code to the hostile AS’s /token: code=${stolen.code}.`,
+      );
+      const callback = new URL(stage.client.redirectUri);
+      callback.searchParams.set('code', stolen.code);
+      callback.searchParams.set('state', state);
+      callback.searchParams.set('iss', stage.honest.urls.as);
+      const before = stage.client.tokenRequests.length;
+      const page = await attacker.get(callback.href);
+      said.push(
+        'The attacker opens the callback of their own login with it (and iss naming the honest ' +
+          `AS, which is public): ${page.status}.`,
+      );
+      // A fresh login for the next try: a login's state is taken once.
+      stage.hostile.tokenRequests.length = 0;
+      Object.assign(mixUp, await attackerLogin(stage));
+      const redeemed = stage.client.tokenRequests.slice(before).find(({ as }) => as === HONEST);
+      const token = redeemed?.body.access_token;
+      const owner =
+        typeof token === 'string' ? await storedAccessToken(stage.honest, token) : undefined;
+      if (owner) {
+        said.push(
+          'The client redeems it at the honest AS with the verifier of the attacker’s login, ' +
+            'which fits the challenge the hostile AS planted: the attacker is signed in at the ' +
+            `client with ${owner.username}’s tokens.`,
+        );
+        return 'works';
+      }
+      said.push(
+        redeemed
+          ? `The honest AS refuses it: ${redeemed.status} ${String(redeemed.body.error)} (a code lives 60 s).`
+          : 'The client does not redeem it.',
+      );
+      return 'refused';
+    });
+    res.render('run', {
+      ...frame(attacks['mix-up']!),
+      name: 'mix-up',
+      attack: attacks['mix-up']!,
+      said,
+      outcome,
+      watch: [],
+      cashIn: true,
     });
   });
 

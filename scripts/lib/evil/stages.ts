@@ -15,6 +15,16 @@ export interface StageContext {
   version: string;
   /** The attacker's site, e.g. http://localhost:9666. */
   evil: string;
+  /** The mix-up's stage beside the lab (v03+), with a login of the attacker's own started. */
+  mixUp(): Promise<MixUpView>;
+}
+
+/** Where the mix-up's parties are, and the PKCE challenge of the attacker's own login. */
+export interface MixUpView {
+  client: string;
+  honest: string;
+  hostile: string;
+  challenge: string;
 }
 
 /** A step of an attack, as the page shows it: what happens, and a button that does it. */
@@ -276,14 +286,44 @@ export const stages: Record<string, Stage> = {
     refused:
       'The honest AS puts iss in its answer; the client sees it is not the AS it sent the user ' +
       'to, and refuses the callback. The hostile AS receives nothing.',
-    async steps() {
+    async steps({ version, mixUp }) {
+      if (versionNumber(version) < versionNumber('v03')) {
+        return [runStep('mix-up', 'Ask this site why there is nothing to attack here.')];
+      }
+      const stage = await mixUp();
       return [
-        runStep(
-          'mix-up',
-          'The lab’s client knows one AS, so this site builds the stage beside it: a client that ' +
-            'offers two, this version’s AS as the honest one, and the attacker’s hostile AS, each ' +
-            'on a free port, for the length of the run.',
-        ),
+        {
+          title: 'The stage',
+          text:
+            'The lab’s client knows one AS, so this site runs the stage beside the lab: a client ' +
+            `that offers two (${stage.client}), a second copy of this version’s AS as the ` +
+            `honest one (${stage.honest}), and the attacker’s hostile AS (${stage.hostile}). ` +
+            'The client registered with both, with one redirect URI for both.',
+          action: { label: 'The hostile AS’s page', href: stage.hostile },
+        },
+        {
+          title: 'The attacker’s own login',
+          text:
+            'The attacker has started a login at that client, with the honest AS, and stopped at ' +
+            'its login page. The hostile AS will put that login’s PKCE challenge in the victim’s ' +
+            'request, so that the code the victim gets is bound to the attacker’s verifier.',
+          shown: stage.challenge,
+        },
+        {
+          title: 'The victim logs in, with the hostile AS',
+          text:
+            'Click “Log in with Hostile AS” on the client (a link from the attacker, a wrong ' +
+            'button). The hostile AS sends you straight on to the honest AS: log in as user0 (password0) and ' +
+            'allow. Back at the client, the login fails, or is refused. Then come back here.',
+          action: { label: 'Open the client, as the victim', href: stage.client },
+        },
+        {
+          title: 'The attacker cashes in',
+          text:
+            'Within a minute of the victim’s login: take the code the hostile AS received, and ' +
+            'open the callback of the attacker’s own login with it.',
+          action: { label: 'Use the stolen code', href: '/attacks/mix-up/cash-in', method: 'post' },
+        },
       ];
     },
     watch: [],
