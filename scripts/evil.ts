@@ -1,21 +1,27 @@
 // npm run evil [attack] [version]: the attacker's site, on http://localhost:9666 (EVIL_PORT),
 // beside a lab version it runs on the lab's usual ports. With an attack, it starts the
 // version before the fix and prints that attack's page; switch to the fix on the page.
-// `npm run attack <name> -- --browser` does the same. Ctrl-C stops both.
+// `npm run attack <name> --browser` does the same. Ctrl-C stops both.
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { appNames } from '../shared/config.ts';
 import { attacks } from './attack.ts';
 import { versionNumber } from './lib/lab.ts';
 import { startEvil } from './lib/evil/site.ts';
+import { stages } from './lib/evil/stages.ts';
 import { findVersion, listVersions } from './versions.mjs';
 
-/** The version an attack's page starts with: the one just before its fix, if there is one. */
-function startingVersion(name: string | undefined): string {
+/**
+ * The version an attack's page starts with: the one just before its fix, where it works; or
+ * the fix itself when no earlier version has anything for it to hit.
+ */
+export function startingVersion(name: string | undefined): string {
   const attack = name ? attacks[name] : undefined;
   if (!attack) return listVersions()[0]!;
-  const before = Math.max(versionNumber(attack.fixedIn) - 1, 1);
-  return findVersion(`v${String(before).padStart(2, '0')}`)!;
+  const fix = versionNumber(attack.fixedIn);
+  const start = versionNumber(stages[name!]!.firstWith) < fix ? fix - 1 : fix;
+  return findVersion(`v${String(start).padStart(2, '0')}`)!;
 }
 
 export async function runEvil(name: string | undefined, requested: string | undefined) {
@@ -40,10 +46,13 @@ export async function runEvil(name: string | undefined, requested: string | unde
     process.exit(1);
   }
   const lab = site.lab().urls as Record<string, string>;
-  console.log(`The lab runs ${version}: ${Object.values(lab).join(' · ')}`);
+  const apps = Object.entries(appNames)
+    .filter(([role]) => lab[role])
+    .map(([role, name]) => `${name} ${lab[role]}`);
+  console.log(`The lab runs ${version}: ${apps.join(' · ')}`);
   console.log(`The attacker's site: ${site.url}${name ? `/attacks/${name}` : ''}`);
   console.log(
-    'Open it in a second window (a private one keeps the lab’s cookies apart). Ctrl-C stops.',
+    'Open it in a private window: the victim’s browser, with cookies of its own. Ctrl-C stops.',
   );
   const stop = () => void site.close().then(() => process.exit(0));
   process.once('SIGINT', stop);

@@ -6,7 +6,10 @@ import { spawn } from 'node:child_process';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attacks } from '../scripts/attack.ts';
+import { startingVersion } from '../scripts/evil.ts';
 import { Browser } from '../scripts/lib/browser.ts';
+import { throughAs } from '../scripts/lib/flow.ts';
+import { HOSTILE } from '../scripts/lib/mixup-client.ts';
 import { stages } from '../scripts/lib/evil/stages.ts';
 import { startEvil, type EvilSite } from '../scripts/lib/evil/site.ts';
 import { versionNumber } from '../scripts/lib/lab.ts';
@@ -60,7 +63,9 @@ describe('the attacker’s site', () => {
             ? 'is before the fix'
             : 'has the fix',
       );
-      // Every link into the lab points at the lab it runs now.
+      // Every link into the lab points at the lab it runs now (the mix-up's stage runs beside
+      // it, on ports of its own).
+      if (name === 'mix-up') continue;
       for (const [, href] of page.text.matchAll(/href="(http:\/\/localhost:\d+)/g)) {
         expect(Object.values(site.lab().urls as Record<string, string>).concat(site.url)).toContain(
           href,
@@ -121,6 +126,28 @@ describe('the attacker’s site', () => {
     const browser = new Browser();
     browser.cookies.set('client.sid', cookie[0]!.split(';')[0]!.slice('client.sid='.length));
     expect((await browser.get(callback.href)).text).toContain('leaked');
+  });
+
+  it('mix-up: nothing to cash in until the victim logged in through the hostile AS; then user0', async () => {
+    await site.switchTo('v06');
+    const cashIn = () => request(site.url).post('/attacks/mix-up/cash-in');
+    expect((await cashIn()).text).toContain('open the attack’s page first');
+    const page = await request(site.url).get('/attacks/mix-up');
+    expect((await cashIn()).text).toContain('do the victim’s step first');
+
+    const client = /a client that offers two \((http:\/\/localhost:\d+)\)/.exec(page.text)![1]!;
+    const victim = new Browser();
+    const toHostile = await victim.get(`${client}/login?as=${encodeURIComponent(HOSTILE)}`);
+    const response = await throughAs(victim, await victim.follow(toHostile), `${client}/callback`);
+    expect((await victim.follow(response)).text).toContain('Login failed');
+    const worked = await cashIn();
+    expect(worked.text).toContain('The attack worked against v06');
+    expect(worked.text).toContain('user0’s tokens');
+    // The code was used: a second cash-in waits for the next victim.
+    expect((await cashIn()).text).toContain('do the victim’s step first');
+    // A victim who has not come back to the client yet: nothing to cash in, in v06.
+    await victim.follow(await victim.get(`${client}/login?as=${encodeURIComponent(HOSTILE)}`));
+    expect((await cashIn()).text).toContain('finish the victim’s login');
   });
 
   it('open-redirect: the catcher shows what arrived, as text', async () => {
@@ -187,6 +214,16 @@ describe('the attacker’s site, given bad input', () => {
 });
 
 describe('npm run evil', () => {
+  it('starts with the version before the fix, or the fix when nothing before it has a target', () => {
+    expect(startingVersion('login-csrf')).toBe('v01-login-and-code');
+    expect(startingVersion('open-redirect')).toBe('v01-login-and-code');
+    expect(startingVersion('mix-up')).toBe('v06-split-servers');
+    expect(startingVersion('agent-forwarding')).toBe('v07-openid-connect');
+    expect(startingVersion('jwt-forgery')).toBe('v06-split-servers');
+    expect(startingVersion('replay-after-logout')).toBe('v08-token-exchange');
+    expect(startingVersion(undefined)).toBe('v01-login-and-code');
+  });
+
   it('starts the version before the fix and the attacker’s site, and stops on SIGTERM', async () => {
     const ports = { EVIL_PORT: '0', CLIENT_PORT: '0', AS_PORT: '0', RS_PORT: '0', AGENT_PORT: '0' };
     const child = spawn(

@@ -281,10 +281,18 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
           said.push('Nobody has logged in with the hostile AS yet: do the victim’s step first.');
           return 'pending';
         }
+        if (versionNumber(version) < versionNumber(attacks['mix-up']!.fixedIn)) {
+          said.push(
+            'The victim went to the hostile AS, but the client has not brought it a code yet: ' +
+              'finish the victim’s login (log in, allow) first.',
+          );
+          return 'pending';
+        }
         said.push(
           `The hostile AS sent ${stage.hostile.forwarded.length} browser(s) on to the honest AS, ` +
-            'and no client ever brought it a code: the client refused the callback, since the ' +
-            'honest AS named itself in iss and this login went to the hostile AS.',
+            'and no client has brought it a code. Once the victim finished logging in, the ' +
+            'client refused the callback: the honest AS named itself in iss, and that login went ' +
+            'to the hostile AS.',
         );
         return 'refused';
       }
@@ -303,6 +311,7 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
       );
       // A fresh login for the next try: a login's state is taken once.
       stage.hostile.tokenRequests.length = 0;
+      stage.hostile.forwarded.length = 0;
       Object.assign(mixUp, await attackerLogin(stage));
       const redeemed = stage.client.tokenRequests.slice(before).find(({ as }) => as === HONEST);
       const token = redeemed?.body.access_token;

@@ -375,12 +375,28 @@ export const stages: Record<string, Stage> = {
     refused:
       'The agent exchanges the user’s token for one of its own: notes:read, at the API alone, ' +
       'naming the agent as actor. The write is refused with 403 insufficient_scope.',
-    async steps() {
+    async steps({ version }) {
+      const run = runStep(
+        'agent-forwarding',
+        versionNumber(version) < versionNumber('v08')
+          ? 'The lab’s client has no assistant yet, so this site plays one: it logs in as user0 ' +
+              'in a browser of its own and hands its access token to a naive agent ' +
+              '(scripts/lib/naive-agent.ts), which uses whatever token it is given.'
+          : 'This site logs in as user0 in a browser of its own, gives the lab’s assistant a ' +
+              'task, and tries the token it acts with where the task does not reach.',
+      );
+      if (versionNumber(version) < versionNumber('v08')) return [run];
       return [
-        runStep(
-          'agent-forwarding',
-          'This site logs in as user0 in a browser of its own and gives the assistant a task.',
-        ),
+        {
+          title: 'Ask the assistant, in this browser',
+          text:
+            'Log in at the client, then click “Summarise my notes” under Ask the assistant. The ' +
+            'token chain beside it shows the token the agent acts with: notes:read, for the API ' +
+            'alone, with act naming the agent. The API’s recent decisions show each call in the ' +
+            'agent’s name.',
+          action: { label: 'Open the client', href: 'client:/#assistant' },
+        },
+        run,
       ];
     },
     watch: [rsHome, agentHome],
