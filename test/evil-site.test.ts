@@ -192,6 +192,25 @@ describe('the attacker’s site, given bad input', () => {
     expect(page.headers.location).toBe('/attacks/mix-up');
   });
 
+  it('refuses a switch or a run posted from another page, and keeps the lab it runs', async () => {
+    await site.switchTo('v03');
+    for (const origin of ['http://localhost:9000', 'http://evil.example', 'null']) {
+      const posts = [
+        request(site.url).post('/lab').set('Origin', origin).type('form').send({ version: 'v05' }),
+        request(site.url).post('/attacks/code-replay/run').set('Origin', origin),
+      ];
+      for (const answer of await Promise.all(posts)) expect(answer.status, origin).toBe(403);
+    }
+    expect(site.version()).toBe('v03-pkce');
+    const own = await request(site.url)
+      .post('/lab')
+      .set('Origin', site.url)
+      .type('form')
+      .send({ version: 'v04', back: '/' });
+    expect(own.status).toBe(303);
+    expect(site.version()).toBe('v04-protected-resource');
+  });
+
   it('refuses an injection without a code', async () => {
     for (const query of ['', '?code=', '?code=a%20b', `?code=${'a'.repeat(300)}`]) {
       const page = await request(site.url).get(`/attacks/code-injection/inject${query}`);

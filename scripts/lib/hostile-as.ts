@@ -97,15 +97,20 @@ export async function startHostileAs(honest: HonestAs): Promise<HostileAs> {
         onward.searchParams.set('code_challenge', hostile.plantedChallenge);
       }
       hostile.forwarded.push(onward.href);
+      hostile.forwarded.splice(0, hostile.forwarded.length - 100); // the last 100 are enough
       res.writeHead(303, { location: onward.href });
       res.end();
     } else if (req.method === 'POST' && path.pathname === '/token') {
       let body = '';
-      for await (const chunk of req) body += String(chunk);
+      for await (const chunk of req) {
+        body += String(chunk);
+        if (body.length > 10_000) break; // a token request is a few hundred bytes
+      }
       hostile.tokenRequests.push({
         form: Object.fromEntries(new URLSearchParams(body)),
         authorization: req.headers.authorization,
       });
+      hostile.tokenRequests.splice(0, hostile.tokenRequests.length - 100);
       // The client gets an error, the user a failed login: they shrug and try again.
       res.writeHead(400, { 'content-type': 'application/json' });
       res.end(

@@ -76,6 +76,7 @@ const STYLE =
   'a{display:inline-block;margin:0 .5rem .5rem 0;padding:.45rem 1rem;background:#5b3fa0;' +
   'color:#fff;text-decoration:none;border-radius:3px}p{overflow-wrap:anywhere}';
 const COOKIE = 'mixup-client.sid';
+const MAX_SESSIONS = 1000;
 
 export async function startMixupClient(): Promise<MixupClient> {
   const server = await listen('client', 0);
@@ -96,6 +97,9 @@ export async function startMixupClient(): Promise<MixupClient> {
     if (!sid || !sessions.has(sid)) {
       sid = randomBytes(16).toString('base64url');
       sessions.set(sid, {});
+      // The evil site keeps the stage up for a whole workshop: a flood of cookie-less requests
+      // drops the oldest sessions instead of growing without end.
+      if (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
       res.setHeader('set-cookie', `${COOKIE}=${sid}; Path=/; HttpOnly; SameSite=Lax`);
     }
     const session = sessions.get(sid)!;

@@ -174,8 +174,15 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
   app.set('views', views);
   app.disable('x-powered-by');
   app.use(express.urlencoded({ extended: false, limit: '4kb' }));
-  app.use((_req, res, next) => {
+  app.use((req, res, next) => {
     res.set('Cache-Control', 'no-store');
+    // Its buttons restart the lab and run attacks: a form posted from another page (another
+    // localhost port is the same site) must not. Browsers name the page in Origin.
+    const own = [url, `http://${LOOPBACK}:${portOf(server)}`];
+    if (req.method === 'POST' && req.headers.origin && !own.includes(req.headers.origin)) {
+      res.status(403).render('error', { message: 'Only this site’s own buttons can do that.' });
+      return;
+    }
     next();
   });
 
