@@ -193,11 +193,17 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
     return match ? `${urls[match[1]!]}${match[2]}` : href;
   };
 
+  /** The parties' pages worth opening after an attack, in the lab that runs now. */
+  const watchOf = (stage: Stage) =>
+    stage.watch
+      .filter(({ role }) => role in lab.urls)
+      .map((page) => ({ ...page, href: resolve(`${page.role}:${page.path}`) }));
+
   /** What every page shows at its top: the lab, its apps, and the version switch. */
-  const frame = (stage?: { fixedIn: string }) => ({
+  const frame = (attack?: { fixedIn: string }) => ({
     version,
     versions: listVersions(),
-    pair: stage ? pairOf(stage.fixedIn) : [],
+    pair: attack ? pairOf(attack.fixedIn) : [],
     apps: (['client', 'as', 'rs', 'agent'] as AppRole[])
       .filter((role) => role in lab.urls)
       .map((role) => ({ role, href: (lab.urls as Record<string, string>)[role]! })),
@@ -235,7 +241,7 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
     if (!found) return next();
     const { name, attack, stage } = found;
     const steps: Step[] = await exclusive(() =>
-      stage.steps({ lab, version: version, evil: url, mixUp: mixUpStage }),
+      stage.steps({ lab, version, evil: url, mixUp: mixUpStage }),
     );
     res.render('attack', {
       ...frame(attack),
@@ -248,9 +254,7 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
           ? { ...step, action: { ...step.action, href: resolve(step.action.href) } }
           : step,
       ),
-      watch: stage.watch
-        .filter(({ role }) => role in lab.urls)
-        .map((page) => ({ ...page, href: resolve(`${page.role}:${page.path}`) })),
+      watch: watchOf(stage),
     });
   });
 
@@ -266,9 +270,7 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
       attack,
       said,
       outcome: worked === 'n/a' ? 'n/a' : worked ? 'works' : 'refused',
-      watch: stage.watch
-        .filter(({ role }) => role in lab.urls)
-        .map((page) => ({ ...page, href: resolve(`${page.role}:${page.path}`) })),
+      watch: watchOf(stage),
     });
   });
 
