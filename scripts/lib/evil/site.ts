@@ -144,6 +144,9 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
       );
     });
     server.listen(options.port ?? evilPortFromEnv(), LOOPBACK, () => resolve());
+  }).catch(async (err: unknown) => {
+    await lab.close(); // nothing left running when the site cannot start
+    throw err;
   });
   const url = urlFor(portOf(server));
 
