@@ -34,8 +34,8 @@ import {
   submitClientForm,
   throughAs,
 } from './lib/flow.ts';
-import { startVersion, versionNumber } from './lib/lab.ts';
-import { HONEST, HOSTILE, startMixUp } from './lib/mixup-client.ts';
+import { beforeAndFix, startVersion, versionNumber } from './lib/lab.ts';
+import { attackersOwnLogin, HOSTILE, injectStolenCode, startMixUp } from './lib/mixup-client.ts';
 import { startNaiveAgent } from './lib/naive-agent.ts';
 import { naiveSignIn } from './lib/naive-rp.ts';
 import { naiveValidate } from './lib/naive-validator.ts';
@@ -499,7 +499,8 @@ export const attacks: Record<string, Attack> = {
     summary: 'a hostile AS gets a client that knows it to send it a code the honest AS issued',
     stoppedBy: 'iss in the authorization response, checked by the client (RFC 9207 §2.4)',
     async run(_lab, say, version) {
-      const { client, honest, hostile, close } = await startMixUp(version);
+      const stage = await startMixUp(version);
+      const { client, honest, hostile, close } = stage;
       try {
         if ((await postToken(honest, {})).status === 404) {
           say('This version has no token endpoint: a code is worth nothing to anyone yet.');
@@ -512,9 +513,7 @@ export const attacks: Record<string, Attack> = {
             `${client.redirectUri}. Like v07's client, it checks the iss of every answer that ` +
             'has one, and demands one from an AS that promised it (RFC 9207 §2.4).',
         );
-        const attacker = new Browser();
-        const own = locationParams(await attacker.get(client.loginUrl(HONEST)));
-        hostile.plantedChallenge = own.get('code_challenge')!;
+        const own = await attackersOwnLogin(stage);
         say(
           'The attacker starts a login of their own at the client, with the honest AS, and ' +
             'stops at its login page. The PKCE challenge the client sent goes to the hostile ' +
@@ -572,21 +571,11 @@ export const attacks: Record<string, Attack> = {
             'secret, the hostile AS would pass the victim’s own challenge on and redeem the ' +
             'code with the verifier the client sends it: RFC 9700 §4.4.1.)',
         );
-        const injected = new URL(client.redirectUri);
-        injected.searchParams.set('code', stolen.code!);
-        injected.searchParams.set('state', own.get('state')!);
-        // The honest AS's issuer is public: a forged callback can name it as well as any.
-        injected.searchParams.set('iss', honest.urls.as);
-        const before = client.tokenRequests.length;
-        const page = await attacker.get(injected.href);
+        const { page, redeemed, owner } = await injectStolenCode(stage, own, stolen.code!);
         say(
           'So the attacker injects it into their own login at the client (RFC 9700 §4.5), ' +
             `opening the callback of that login with the victim's code: ${page.status}.`,
         );
-        const redeemed = client.tokenRequests.slice(before).find(({ as }) => as === HONEST);
-        const token = redeemed?.body.access_token;
-        const owner =
-          typeof token === 'string' ? await storedAccessToken(honest, token) : undefined;
         say(
           owner
             ? 'The client redeems it at the honest AS, with its secret and the verifier of the ' +
@@ -998,10 +987,7 @@ async function main() {
     process.exit(name ? 1 : 0);
   }
 
-  const fixNumber = Number(attack.fixedIn.slice(1));
-  const versions = requested
-    ? [findVersion(requested)]
-    : [fixNumber - 1, fixNumber].map((n) => findVersion(`v${n}`)).filter(Boolean);
+  const versions = requested ? [findVersion(requested)] : beforeAndFix(attack.fixedIn);
   if (versions.some((version) => !version)) {
     console.error(
       `There is no version called "${requested}". Versions: ${listVersions().join(', ')}`,

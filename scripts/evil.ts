@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { appNames } from '../shared/config.ts';
 import { attacks } from './attack.ts';
-import { versionNumber } from './lib/lab.ts';
+import { beforeAndFix, versionNumber } from './lib/lab.ts';
 import { startEvil } from './lib/evil/site.ts';
 import { stages } from './lib/evil/stages.ts';
 import { findVersion, listVersions } from './versions.mjs';
@@ -19,9 +19,9 @@ import { findVersion, listVersions } from './versions.mjs';
 export function startingVersion(name: string | undefined): string {
   const attack = name ? attacks[name] : undefined;
   if (!attack) return listVersions()[0]!;
-  const fix = versionNumber(attack.fixedIn);
-  const start = versionNumber(stages[name!]!.firstWith) < fix ? fix - 1 : fix;
-  return findVersion(`v${String(start).padStart(2, '0')}`)!;
+  const pair = beforeAndFix(attack.fixedIn);
+  const worksBefore = versionNumber(stages[name!]!.firstWith) < versionNumber(attack.fixedIn);
+  return worksBefore ? pair[0]! : pair.at(-1)!;
 }
 
 export async function runEvil(name: string | undefined, requested: string | undefined) {

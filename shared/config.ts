@@ -28,11 +28,20 @@ export const appNames: Record<AppRole, string> = {
 
 /** The port an app listens on: its env var when set, else the lab default. */
 export function portFromEnv(role: AppRole, env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[portEnv[role]];
-  if (raw === undefined || raw === '') return defaultPorts[role];
+  return portFromVariable(portEnv[role], defaultPorts[role], env);
+}
+
+/** A port from the environment variable `variable` (e.g. EVIL_PORT), else `fallback`. */
+export function portFromVariable(
+  variable: string,
+  fallback: number,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return fallback;
   const port = Number(raw);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`${portEnv[role]}=${raw} is not a port number (0-65535).`);
+    throw new Error(`${variable}=${raw} is not a port number (0-65535).`);
   }
   return port;
 }

@@ -7,11 +7,21 @@ import { appNames, portEnv, type AppRole } from './config.ts';
 // The lab ships with known passwords, so it must never be reachable from another machine.
 export const LOOPBACK = '127.0.0.1';
 
+/**
+ * Who opens a port, for the message when it is taken: a lab app, or another of the lab's
+ * programs (the attacker's site of npm run evil), with its port variable and a likely culprit.
+ */
+export type Listener = AppRole | { name: string; variable: string; usualCulprit: string };
+
 export class PortInUseError extends Error {
-  constructor(role: AppRole, port: number) {
+  constructor(who: Listener, port: number) {
+    const { name, variable, usualCulprit } =
+      typeof who === 'string'
+        ? { name: appNames[who], variable: portEnv[who], usualCulprit: 'another lab version?' }
+        : who;
     super(
-      `Port ${port} is already in use, so the ${appNames[role]} cannot start. ` +
-        `Stop whatever uses it (another lab version?) or pick another port: ${portEnv[role]}=${port + 100}`,
+      `Port ${port} is already in use, so the ${name} cannot start. ` +
+        `Stop whatever uses it (${usualCulprit}) or pick another port: ${variable}=${port + 100}`,
     );
     this.name = 'PortInUseError';
   }
@@ -22,11 +32,11 @@ export class PortInUseError extends Error {
  * Listening first lets a lab learn its real ports before it builds apps whose URLs
  * (redirect URIs, issuer) depend on them.
  */
-export function listen(role: AppRole, port: number): Promise<http.Server> {
+export function listen(who: Listener, port: number): Promise<http.Server> {
   return new Promise((resolve, reject) => {
     const server = http.createServer();
     server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'EADDRINUSE' ? new PortInUseError(role, port) : err);
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(who, port) : err);
     });
     server.listen(port, LOOPBACK, () => resolve(server));
   });

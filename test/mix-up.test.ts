@@ -10,7 +10,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Browser } from '../scripts/lib/browser.ts';
 import { locationParams, throughAs } from '../scripts/lib/flow.ts';
 import { versionsFrom } from '../scripts/lib/lab.ts';
-import { HONEST, HOSTILE, startMixUp, type MixUp } from '../scripts/lib/mixup-client.ts';
+import {
+  attackersOwnLogin,
+  HONEST,
+  HOSTILE,
+  startMixUp,
+  type MixUp,
+} from '../scripts/lib/mixup-client.ts';
 import { asState, storedAccessToken } from '../scripts/lib/state.ts';
 import { versionsBetween } from './helpers/versions.ts';
 
@@ -25,14 +31,6 @@ async function victimLogsInWithHostileAs({ client }: MixUp) {
   const response = await throughAs(victim, onward, client.redirectUri);
   const callback = await victim.follow(response);
   return { params: locationParams(response), callback };
-}
-
-/** The attacker starts a login with the honest AS and plants its PKCE challenge at the hostile AS. */
-async function attackersOwnLogin({ client, hostile }: MixUp) {
-  const attacker = new Browser();
-  const params = locationParams(await attacker.get(client.loginUrl(HONEST)));
-  hostile.plantedChallenge = params.get('code_challenge')!;
-  return { attacker, state: params.get('state')! };
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');

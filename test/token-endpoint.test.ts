@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningLab } from '../shared/lab.ts';
 import { manualClock, startVersion, versionsFrom } from '../scripts/lib/lab.ts';
 import { has } from './helpers/versions.ts';
-import { asState, storedAccessToken } from '../scripts/lib/state.ts';
+import { storedAccessToken } from '../scripts/lib/state.ts';
 import { basic, BATCH, codeForm, DEMO, freshCode, OTHER, postToken } from '../scripts/lib/token.ts';
 
 describe.each(versionsFrom('v03'))('%s: the token endpoint', (version) => {

@@ -11,7 +11,7 @@ import { apiGet, apiPost } from '../scripts/lib/api.ts';
 import { Browser } from '../scripts/lib/browser.ts';
 import { runFlow, submitClientForm } from '../scripts/lib/flow.ts';
 import { manualClock, startApp, startVersion, versionsFrom } from '../scripts/lib/lab.ts';
-import { agentState, asState, clientTokens, notesOf, rsState } from '../scripts/lib/state.ts';
+import { agentState, clientTokens, notesOf, rsState } from '../scripts/lib/state.ts';
 import {
   ACCESS_TOKEN_TYPE,
   actFor,

@@ -4,6 +4,7 @@
 // nothing: its /authorize sends every browser straight on to the honest AS, as if the client
 // had asked there, and its /token keeps whatever a client brings it.
 
+import ejs from 'ejs';
 import { urlFor } from '../../shared/config.ts';
 import { closeServer, listen, portOf } from '../../shared/listen.ts';
 
@@ -67,7 +68,7 @@ export async function startHostileAs(honest: HonestAs): Promise<HostileAs> {
     if (req.method === 'GET' && path.pathname === '/') {
       res.setHeader('content-type', 'text/html; charset=utf-8');
       const codes = hostile.tokenRequests.map(
-        ({ form }) => `<li><code>code=${escape(form.code ?? '')}</code></li>`,
+        ({ form }) => `<li><code>code=${ejs.escapeXML(form.code ?? '')}</code></li>`,
       );
       res.end(
         '<!doctype html><html lang="en"><meta charset="utf-8"><title>Hostile AS</title>' +
@@ -122,9 +123,4 @@ export async function startHostileAs(honest: HonestAs): Promise<HostileAs> {
     }
   });
   return hostile;
-}
-
-/** Text made safe to put in HTML (the mix-up stage's pages are written by hand). */
-export function escape(text: string) {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -7,7 +7,7 @@ import { closeServer, listen, portOf } from '../../shared/listen.ts';
 import { urlFor, type AppRole } from '../../shared/config.ts';
 import type { RunningLab, StartLabOptions } from '../../shared/lab.ts';
 import type { Store, SweepingClock } from '../../shared/store.ts';
-import { listVersions, versionsDir } from '../versions.mjs';
+import { findVersion, listVersions, versionsDir } from '../versions.mjs';
 
 /** The number of a version folder: 3 for 'v03-pkce'. */
 export const versionNumber = (version: string) => Number(version.slice(1, 3));
@@ -15,6 +15,15 @@ export const versionNumber = (version: string) => Number(version.slice(1, 3));
 /** Versions from `first` on (e.g. 'v02'): the ones that have a feature. */
 export function versionsFrom(first: string): string[] {
   return listVersions().filter((version) => versionNumber(version) >= versionNumber(first));
+}
+
+/**
+ * The version just before `fixedIn` (when there is one) and `fixedIn` itself, as folder names:
+ * where an attack should work, and the first version that stops it.
+ */
+export function beforeAndFix(fixedIn: string): string[] {
+  const fix = versionNumber(fixedIn);
+  return [fix - 1, fix].flatMap((n) => findVersion(`v${n}`) ?? []);
 }
 
 /**

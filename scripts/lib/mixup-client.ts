@@ -12,11 +12,15 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import type http from 'node:http';
+import ejs from 'ejs';
 import { urlFor } from '../../shared/config.ts';
 import { closeServer, listen, portOf } from '../../shared/listen.ts';
 import type { RunningLab } from '../../shared/lab.ts';
-import { escape, startHostileAs, type HostileAs } from './hostile-as.ts';
+import { startHostileAs, type HostileAs } from './hostile-as.ts';
+import { Browser } from './browser.ts';
+import { locationParams } from './flow.ts';
 import { startApp } from './lab.ts';
+import { storedAccessToken } from './state.ts';
 import { basic, DEMO } from './token.ts';
 
 /** What an AS has on file for this client, and where it is. */
@@ -106,9 +110,9 @@ export async function startMixupClient(): Promise<MixupClient> {
     const page = (status: number, title: string, text: string) => {
       res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' });
       res.end(
-        `<!doctype html><html lang="en"><meta charset="utf-8"><title>${escape(title)}</title>` +
+        `<!doctype html><html lang="en"><meta charset="utf-8"><title>${ejs.escapeXML(title)}</title>` +
           `<style>${STYLE}</style><header>Mix-up stage · a client with two authorization ` +
-          `servers · ${escape(url)}</header><main><h1>${escape(title)}</h1>${text}</main>`,
+          `servers · ${ejs.escapeXML(url)}</header><main><h1>${ejs.escapeXML(title)}</h1>${text}</main>`,
       );
     };
 
@@ -116,10 +120,12 @@ export async function startMixupClient(): Promise<MixupClient> {
       const links = [...client.registrations.keys()]
         .map(
           (name) =>
-            `<a href="/login?as=${encodeURIComponent(name)}">Log in with ${escape(name)}</a>`,
+            `<a href="/login?as=${encodeURIComponent(name)}">Log in with ${ejs.escapeXML(name)}</a>`,
         )
         .join(' ');
-      const who = session.signedIn ? `<p>Signed in with ${escape(session.signedIn.as)}.</p>` : '';
+      const who = session.signedIn
+        ? `<p>Signed in with ${ejs.escapeXML(session.signedIn.as)}.</p>`
+        : '';
       return page(
         200,
         'Client with two authorization servers',
@@ -179,10 +185,15 @@ export async function startMixupClient(): Promise<MixupClient> {
           iss === undefined
             ? `The response has no iss, though ${pending.issuer} promised one (RFC 9207 §2.4).`
             : `The response names the issuer ${iss}, but this login went to ${pending.issuer} (RFC 9207 §2.4).`;
-        return page(400, 'Callback refused', `<p>issuer_mismatch: ${escape(description)}</p>`);
+        return page(
+          400,
+          'Callback refused',
+          `<p>issuer_mismatch: ${ejs.escapeXML(description)}</p>`,
+        );
       }
       const code = one('code');
-      if (!code) return page(400, 'Login failed', `<p>${escape(one('error') ?? 'no code')}</p>`);
+      if (!code)
+        return page(400, 'Login failed', `<p>${ejs.escapeXML(one('error') ?? 'no code')}</p>`);
 
       // The code goes to the token endpoint of the AS this session chose.
       const registration = client.registrations.get(pending.as)!;
@@ -212,7 +223,7 @@ export async function startMixupClient(): Promise<MixupClient> {
         return page(
           400,
           'Login failed',
-          `<p>${escape(String(body.error))}: ${escape(String(body.error_description))}</p>`,
+          `<p>${ejs.escapeXML(String(body.error))}: ${ejs.escapeXML(String(body.error_description))}</p>`,
         );
       }
       session.signedIn = { as: pending.as, tokens: body };
@@ -289,4 +300,38 @@ export async function startMixUp(version: string): Promise<MixUp> {
       await Promise.all([client.close(), honestApp.close(), hostile.close()]);
     },
   };
+}
+
+/**
+ * The attacker starts a login of their own at the stage's client, with the honest AS, and
+ * stops at its login page; the PKCE challenge the client sent is planted at the hostile AS, so
+ * that the code a victim gets through it is bound to this login's verifier (RFC 9700 §4.4.1).
+ */
+export async function attackersOwnLogin({ client, hostile }: MixUp) {
+  const attacker = new Browser();
+  const params = locationParams(await attacker.get(client.loginUrl(HONEST)));
+  hostile.plantedChallenge = params.get('code_challenge')!;
+  return { attacker, state: params.get('state')!, challenge: hostile.plantedChallenge };
+}
+
+/**
+ * The attacker opens the callback of their own login with a stolen code (RFC 9700 §4.5), and
+ * `iss` naming the honest AS, which is public: the callback page, the token request the client
+ * then sent to the honest AS (if any), and whose tokens it got.
+ */
+export async function injectStolenCode(
+  { client, honest }: MixUp,
+  { attacker, state }: { attacker: Browser; state: string },
+  code: string,
+) {
+  const injected = new URL(client.redirectUri);
+  injected.searchParams.set('code', code);
+  injected.searchParams.set('state', state);
+  injected.searchParams.set('iss', honest.urls.as);
+  const before = client.tokenRequests.length;
+  const page = await attacker.get(injected.href);
+  const redeemed = client.tokenRequests.slice(before).find(({ as }) => as === HONEST);
+  const token = redeemed?.body.access_token;
+  const owner = typeof token === 'string' ? await storedAccessToken(honest, token) : undefined;
+  return { page, redeemed, owner };
 }

@@ -8,34 +8,24 @@
 // ignore ports). The steps that need no victim's browser run here, on the attacker's "tools":
 // the same code as `npm run attack`, narrated on the page instead of in a terminal.
 
-import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { portsFromEnv, urlFor, type AppRole } from '../../../shared/config.ts';
+import { portFromVariable, portsFromEnv, urlFor, type AppRole } from '../../../shared/config.ts';
 import type { RunningLab, StartLabOptions } from '../../../shared/lab.ts';
-import { closeServer, LOOPBACK, portOf } from '../../../shared/listen.ts';
+import { closeServer, listen, LOOPBACK, portOf } from '../../../shared/listen.ts';
 import { attacks } from '../../attack.ts';
 import { findVersion, listVersions } from '../../versions.mjs';
 import { Browser } from '../browser.ts';
-import { locationParams } from '../flow.ts';
-import { startVersion, versionNumber } from '../lab.ts';
-import { HONEST, startMixUp, type MixUp } from '../mixup-client.ts';
-import { storedAccessToken } from '../state.ts';
+import { beforeAndFix, startVersion, versionNumber } from '../lab.ts';
+import { attackersOwnLogin, injectStolenCode, startMixUp, type MixUp } from '../mixup-client.ts';
 import { stages, type MixUpView, type Stage, type Step } from './stages.ts';
 
 export const EVIL_PORT = 9666;
 
 /** The port of the attacker's site: EVIL_PORT when set, else 9666. */
-export function evilPortFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.EVIL_PORT;
-  if (raw === undefined || raw === '') return EVIL_PORT;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`EVIL_PORT=${raw} is not a port number (0-65535).`);
-  }
-  return port;
-}
+export const evilPortFromEnv = (env: NodeJS.ProcessEnv = process.env) =>
+  portFromVariable('EVIL_PORT', EVIL_PORT, env);
 
 export interface EvilOptions {
   /** The version the lab starts with (a folder name or a prefix such as 'v02'). */
@@ -63,16 +53,11 @@ interface Caught {
 }
 
 /** The version before a fix and the fix, for the switch buttons of an attack's page. */
-function pairOf(fixedIn: string): Array<{ version: string; label: string }> {
-  const fix = versionNumber(fixedIn);
-  return [
-    { n: fix - 1, label: 'before the fix' },
-    { n: fix, label: 'the fix' },
-  ].flatMap(({ n, label }) => {
-    const version = n >= 1 ? findVersion(`v${String(n).padStart(2, '0')}`) : undefined;
-    return version ? [{ version, label }] : [];
-  });
-}
+const pairOf = (fixedIn: string) =>
+  beforeAndFix(fixedIn).map((version) => ({
+    version,
+    label: versionNumber(version) < versionNumber(fixedIn) ? 'before the fix' : 'the fix',
+  }));
 
 /** The versions an attack works against, for the index: 'v03–v06', 'v01' or '—'. */
 function worksIn(firstWith: string, fixedIn: string): string {
@@ -96,19 +81,12 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
   let mixUp:
     | { version: string; stage: MixUp; attacker: Browser; state: string; challenge: string }
     | undefined;
-  /** A login of the attacker's own at the stage's client, its challenge planted (attack.ts). */
-  async function attackerLogin(stage: MixUp) {
-    const attacker = new Browser();
-    const own = locationParams(await attacker.get(stage.client.loginUrl(HONEST)));
-    stage.hostile.plantedChallenge = own.get('code_challenge')!;
-    return { attacker, state: own.get('state')!, challenge: stage.hostile.plantedChallenge };
-  }
   async function mixUpStage(): Promise<MixUpView> {
     let current = mixUp;
     if (current?.version !== version) {
       await current?.stage.close();
       const stage = await startMixUp(version);
-      current = mixUp = { version: version, stage, ...(await attackerLogin(stage)) };
+      current = mixUp = { version, stage, ...(await attackersOwnLogin(stage)) };
     }
     const { stage, challenge } = current;
     return {
@@ -131,20 +109,10 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
     return next;
   }
 
-  const server = http.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(
-        err.code === 'EADDRINUSE'
-          ? new Error(
-              `Port ${options.port ?? evilPortFromEnv()} is already in use, so the attacker's site ` +
-                'cannot start. Stop whatever uses it, or pick another: EVIL_PORT=9766',
-            )
-          : err,
-      );
-    });
-    server.listen(options.port ?? evilPortFromEnv(), LOOPBACK, () => resolve());
-  }).catch(async (err: unknown) => {
+  const server = await listen(
+    { name: 'attacker’s site', variable: 'EVIL_PORT', usualCulprit: 'another npm run evil?' },
+    options.port ?? evilPortFromEnv(),
+  ).catch(async (err: unknown) => {
     await lab.close(); // nothing left running when the site cannot start
     throw err;
   });
@@ -286,7 +254,7 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
         said.push('There is no stage for this version yet: open the attack’s page first.');
         return 'pending';
       }
-      const { stage, attacker, state } = mixUp;
+      const { stage } = mixUp;
       const stolen = stage.hostile.tokenRequests.at(-1)?.form;
       if (!stolen?.code) {
         if (stage.hostile.forwarded.length === 0) {
@@ -311,12 +279,7 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
       said.push(
         `The client brought the victim’s code to the hostile AS’s /token: code=${stolen.code}.`,
       );
-      const callback = new URL(stage.client.redirectUri);
-      callback.searchParams.set('code', stolen.code);
-      callback.searchParams.set('state', state);
-      callback.searchParams.set('iss', stage.honest.urls.as);
-      const before = stage.client.tokenRequests.length;
-      const page = await attacker.get(callback.href);
+      const { page, redeemed, owner } = await injectStolenCode(stage, mixUp, stolen.code);
       said.push(
         'The attacker opens the callback of their own login with it (and iss naming the honest ' +
           `AS, which is public): ${page.status}.`,
@@ -324,11 +287,7 @@ export async function startEvil(options: EvilOptions): Promise<EvilSite> {
       // A fresh login for the next try: a login's state is taken once.
       stage.hostile.tokenRequests.length = 0;
       stage.hostile.forwarded.length = 0;
-      Object.assign(mixUp, await attackerLogin(stage));
-      const redeemed = stage.client.tokenRequests.slice(before).find(({ as }) => as === HONEST);
-      const token = redeemed?.body.access_token;
-      const owner =
-        typeof token === 'string' ? await storedAccessToken(stage.honest, token) : undefined;
+      Object.assign(mixUp, await attackersOwnLogin(stage));
       if (owner) {
         said.push(
           'The client redeems it at the honest AS with the verifier of the attacker’s login, ' +
